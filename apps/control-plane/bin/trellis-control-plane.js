@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { launchBuiltApp } from '../../../scripts/launch-built-app.mjs';
+
+await launchBuiltApp('control-plane');

@@ -1,0 +1,29 @@
+// Bundles one app into dist/apps/<name>/main.js: the workspace libs are compiled in,
+// third-party packages stay external and load from node_modules.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+const appDir = process.argv[2];
+if (!appDir) {
+  console.error('usage: node scripts/build-app.mjs apps/<name>');
+  process.exit(2);
+}
+const root = new URL('..', import.meta.url).pathname;
+const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const thirdParty = Object.keys({ ...rootPackage.dependencies, ...rootPackage.devDependencies });
+
+await build({
+  entryPoints: [join(root, appDir, 'src/main.ts')],
+  outfile: join(root, 'dist', appDir, 'main.js'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: true,
+  external: [...thirdParty, ...thirdParty.map((name) => `${name}/*`)],
+  // Bundled CommonJS dependencies may still call require(); give ESM output one.
+  banner: { js: "import { createRequire as __trellisCreateRequire } from 'node:module'; const require = __trellisCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+console.log(`built ${basename(appDir)} -> dist/${appDir}/main.js`);
