@@ -23,7 +23,9 @@ await build({
   sourcemap: true,
   external: [...thirdParty, ...thirdParty.map((name) => `${name}/*`)],
   // Bundled CommonJS dependencies may still call require(); give ESM output one.
-  banner: { js: "import { createRequire as __trellisCreateRequire } from 'node:module'; const require = __trellisCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __trellisCreateRequire } from 'node:module'; const require = __trellisCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 console.log(`built ${basename(appDir)} -> dist/${appDir}/main.js`);

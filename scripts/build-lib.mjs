@@ -27,4 +27,6 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
-console.log(`built ${entryPoints.length} modules of ${libDir} -> ${relative(root, join(root, 'dist', libDir))}/`);
+console.log(
+  `built ${entryPoints.length} modules of ${libDir} -> ${relative(root, join(root, 'dist', libDir))}/`,
+);

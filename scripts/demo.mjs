@@ -14,7 +14,13 @@ const processes = [
   {
     name: 'control-plane',
     command: process.execPath,
-    args: ['dist/apps/control-plane/main.js', '--source', 'examples/shop', '--api', `127.0.0.1:${ports.controlPlaneApi}`],
+    args: [
+      'dist/apps/control-plane/main.js',
+      '--source',
+      'examples/shop',
+      '--api',
+      `127.0.0.1:${ports.controlPlaneApi}`,
+    ],
     ready: `http://127.0.0.1:${ports.controlPlaneApi}/readyz`,
   },
 ];
@@ -35,7 +41,8 @@ function prefixLines(name, stream, out) {
 async function waitReady(child, url, deadlineMs) {
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${child.name} exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null)
+      throw new Error(`${child.name} exited with code ${child.exitCode} before it was ready`);
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -60,7 +67,11 @@ async function stopAll(code) {
     }
   }
   const deadline = Date.now() + 5000;
-  while (children.some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) await sleep(50);
+  while (
+    children.some((c) => c.exitCode === null && c.signalCode === null) &&
+    Date.now() < deadline
+  )
+    await sleep(50);
   for (const child of children) {
     try {
       process.kill(-child.pid, 'SIGKILL');
@@ -77,14 +88,20 @@ process.on('SIGTERM', () => void stopAll(0));
 
 try {
   for (const spec of processes) {
-    const child = spawn(spec.command, spec.args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(spec.command, spec.args, {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.name = spec.name;
     children.push(child);
     prefixLines(spec.name, child.stdout, process.stdout);
     prefixLines(spec.name, child.stderr, process.stderr);
     child.on('exit', (code, signal) => {
       if (!stopping) {
-        console.error(`[demo] ${spec.name} exited unexpectedly (code ${code}, signal ${signal}); stopping the demo`);
+        console.error(
+          `[demo] ${spec.name} exited unexpectedly (code ${code}, signal ${signal}); stopping the demo`,
+        );
         void stopAll(1);
       }
     });

@@ -2,6 +2,7 @@
 // Delivery to sidecars over NATS plugs in after the pipeline (see docs/protocol.md).
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { parseHostPort } from '@trellis/address';
 import { formatIssue } from '@trellis/config';
 import { compilePipeline, createApiServer } from '@trellis/control-plane-core';
 import type { CompileResult } from '@trellis/control-plane-core';
@@ -20,13 +21,6 @@ Options:
 function fail(message: string): never {
   process.stderr.write(`trellis-control-plane: ${message}\n\n${usage}\n`);
   process.exit(2);
-}
-
-function parseHostPort(value: string, flag: string): { host: string; port: number } {
-  const match = /^(.*):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[2]);
-  if (!match || !match[1] || port > 65535) fail(`${flag} must be HOST:PORT (got "${value}")`);
-  return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port };
 }
 
 let args;
@@ -48,26 +42,48 @@ if (args.help) {
 }
 if (!args.source) fail('--source is required');
 const debounceMs = Number(args['debounce-ms']);
-if (!Number.isInteger(debounceMs) || debounceMs < 0) fail(`--debounce-ms must be a whole number ≥ 0 (got "${args['debounce-ms']}")`);
-const api = parseHostPort(args.api ?? '', '--api');
+if (!Number.isInteger(debounceMs) || debounceMs < 0)
+  fail(`--debounce-ms must be a whole number ≥ 0 (got "${args['debounce-ms']}")`);
+let api;
+try {
+  api = parseHostPort(args.api ?? '', '--api', '127.0.0.1');
+} catch (error) {
+  fail((error as Error).message);
+}
 
-const log = pino({ base: { component: 'control-plane' }, timestamp: pino.stdTimeFunctions.isoTime });
+const log = pino({
+  base: { component: 'control-plane' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+});
 let current: CompileResult | undefined;
 
 const subscription = compilePipeline([folderSource(args.source)], { debounceMs }).subscribe({
   next(result) {
     current = result;
     for (const issue of result.issues) {
-      log[issue.severity === 'error' ? 'error' : 'warn']({ code: issue.code, issue: formatIssue(issue) }, 'config issue');
+      log[issue.severity === 'error' ? 'error' : 'warn'](
+        { code: issue.code, issue: formatIssue(issue) },
+        'config issue',
+      );
     }
     if (result.published && result.snapshot) {
       const { diff, snapshot } = result;
       log.info(
-        { version: snapshot.version, hash: snapshot.hash, resources: snapshot.resources.length, added: diff?.added.length, changed: diff?.changed.length, removed: diff?.removed.length },
+        {
+          version: snapshot.version,
+          hash: snapshot.hash,
+          resources: snapshot.resources.length,
+          added: diff?.added.length,
+          changed: diff?.changed.length,
+          removed: diff?.removed.length,
+        },
         'config compiled',
       );
     } else if (result.issues.some((i) => i.severity === 'error')) {
-      log.error({ keptVersion: result.snapshot?.version ?? null }, 'config rejected; the last good version stays in force');
+      log.error(
+        { keptVersion: result.snapshot?.version ?? null },
+        'config rejected; the last good version stays in force',
+      );
     }
   },
   error(error: Error) {
@@ -81,7 +97,9 @@ server.on('error', (error) => {
   log.fatal({ err: error }, `cannot listen on ${args.api}`);
   process.exit(1);
 });
-server.listen(api.port, api.host, () => log.info({ api: `http://${args.api}` }, 'control plane API listening'));
+server.listen(api.port, api.host, () =>
+  log.info({ api: `http://${args.api}` }, 'control plane API listening'),
+);
 
 function shutdown(signal: string): void {
   log.info({ signal }, 'shutting down');

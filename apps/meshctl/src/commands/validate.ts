@@ -27,7 +27,10 @@ export interface ValidateReport {
 }
 
 /** Reads, parses and validates `paths` together, so cross-file references resolve. */
-export async function validatePaths(paths: readonly string[], cwd: string): Promise<ValidateReport> {
+export async function validatePaths(
+  paths: readonly string[],
+  cwd: string,
+): Promise<ValidateReport> {
   const read = await readConfigPaths(
     paths.map((p) => resolve(cwd, p)),
     cwd,

@@ -37,7 +37,10 @@ export function compileStates(
   if (issues.some((i) => i.severity === 'error')) {
     return { snapshot: previous, published: false, diff: undefined, issues };
   }
-  const candidate = buildSnapshot(validation.resources, Math.max(lastVersion, previous?.version ?? 0) + 1);
+  const candidate = buildSnapshot(
+    validation.resources,
+    Math.max(lastVersion, previous?.version ?? 0) + 1,
+  );
   if (previous && candidate.hash === previous.hash) {
     return { snapshot: previous, published: false, diff: undefined, issues };
   }
@@ -49,7 +52,12 @@ export function compilePipeline(
   options: CompileOptions = {},
 ): Observable<CompileResult> {
   const lastVersion = options.lastVersion ?? 0;
-  const initial: CompileResult = { snapshot: undefined, published: false, diff: undefined, issues: [] };
+  const initial: CompileResult = {
+    snapshot: undefined,
+    published: false,
+    diff: undefined,
+    issues: [],
+  };
   return combineLatest(sources.map((s) => s.states())).pipe(
     debounceTime(options.debounceMs ?? 100, options.scheduler),
     scan((previous, states) => compileStates(states, previous.snapshot, lastVersion), initial),

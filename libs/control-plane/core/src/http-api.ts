@@ -35,7 +35,10 @@ export function handleApiRequest(state: ApiState, req: IncomingMessage, res: Ser
       return;
     case '/api/v1/snapshot':
       if (!result?.snapshot) {
-        send(res, 404, { error: 'no valid config yet', issues: result?.issues.map(formatIssue) ?? [] });
+        send(res, 404, {
+          error: 'no valid config yet',
+          issues: result?.issues.map(formatIssue) ?? [],
+        });
         return;
       }
       send(res, 200, result.snapshot);
@@ -47,7 +50,10 @@ export function handleApiRequest(state: ApiState, req: IncomingMessage, res: Ser
       });
       return;
     default:
-      send(res, 404, { error: `no such endpoint: ${path}`, endpoints: ['/healthz', '/readyz', '/api/v1/snapshot', '/api/v1/issues'] });
+      send(res, 404, {
+        error: `no such endpoint: ${path}`,
+        endpoints: ['/healthz', '/readyz', '/api/v1/snapshot', '/api/v1/issues'],
+      });
   }
 }
 
