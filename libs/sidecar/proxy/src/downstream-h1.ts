@@ -1,0 +1,92 @@
+// HTTP/1.1 clients, served by Node's llhttp-based server: it already rejects the request
+// smuggling shapes (conflicting Content-Length/Transfer-Encoding, obs-fold, bad bytes) before
+// a request reaches us. This adapter turns one IncomingMessage/ServerResponse into an exchange.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BodyHandlers, DownstreamExchange, RequestBodyReader, ResponseWriter } from './exchange.js';
+import { headersToObject } from './flat-headers.js';
+import type { FlatHeaders } from './flat-headers.js';
+
+function lowerCaseNames(raw: readonly string[]): string[] {
+  const out = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i += 2) {
+    out[i] = (raw[i] as string).toLowerCase();
+    out[i + 1] = raw[i + 1] as string;
+  }
+  return out;
+}
+
+class H1Body implements RequestBodyReader {
+  constructor(private readonly req: IncomingMessage) {}
+
+  start(handlers: BodyHandlers): void {
+    const req = this.req;
+    req.on('data', (chunk: Buffer) => handlers.onData(chunk));
+    req.once('end', () => handlers.onEnd(req.rawTrailers.length ? lowerCaseNames(req.rawTrailers) : undefined));
+    req.once('error', (error) => handlers.onError(error));
+    req.once('aborted', () => handlers.onError(new Error('client aborted the request body')));
+  }
+
+  pause(): void {
+    this.req.pause();
+  }
+
+  resume(): void {
+    this.req.resume();
+  }
+}
+
+class H1Response implements ResponseWriter {
+  constructor(private readonly res: ServerResponse) {}
+
+  get headSent(): boolean {
+    return this.res.headersSent;
+  }
+
+  get finished(): boolean {
+    return this.res.writableEnded;
+  }
+
+  head(status: number, headers: FlatHeaders, endStream: boolean): void {
+    this.res.writeHead(status, headers);
+    if (endStream) this.res.end();
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.res.write(chunk);
+  }
+
+  onDrain(callback: () => void): void {
+    this.res.once('drain', callback);
+  }
+
+  end(trailers?: FlatHeaders): void {
+    if (trailers?.length) this.res.addTrailers(headersToObject(trailers) as Record<string, string>);
+    this.res.end();
+  }
+
+  abort(): void {
+    this.res.destroy();
+  }
+}
+
+export function h1Exchange(req: IncomingMessage, res: ServerResponse): DownstreamExchange {
+  const headers = lowerCaseNames(req.rawHeaders);
+  const length = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  return {
+    protocol: 'http/1.1',
+    method: req.method ?? 'GET',
+    authority: req.headers.host ?? '',
+    target: req.url ?? '/',
+    headers,
+    remoteAddress: req.socket.remoteAddress ?? '',
+    hasBody,
+    body: new H1Body(req),
+    response: new H1Response(res),
+    onAbort(callback) {
+      res.once('close', () => {
+        if (!res.writableFinished) callback();
+      });
+    },
+  };
+}

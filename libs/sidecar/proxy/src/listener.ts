@@ -1,0 +1,187 @@
+// One listening port that serves HTTP/1.1 and HTTP/2 cleartext side by side: the first bytes
+// of each connection decide. HTTP/2 clients start with the connection preface (prior
+// knowledge); everything else goes to the HTTP/1.1 server. `Upgrade: h2c` requests are
+// answered over HTTP/1.1 — RFC 9113 §3.1 deprecated that upgrade, and clients fall back.
+import { createServer as createH1Server } from 'node:http';
+import type { IncomingMessage, Server as H1Server, ServerResponse } from 'node:http';
+import { createServer as createH2Server } from 'node:http2';
+import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import { createServer as createNetServer } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { h1Exchange } from './downstream-h1.js';
+import { h2Exchange } from './downstream-h2.js';
+import type { DownstreamExchange } from './exchange.js';
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+export interface ListenerLimits {
+  /** Largest request head (HTTP/1.1) or header list (HTTP/2), bytes. */
+  readonly maxHeaderBytes: number;
+  /** Most header fields in a request. */
+  readonly maxHeaderCount: number;
+  /** Idle keep-alive connection lifetime, ms. */
+  readonly idleTimeoutMs: number;
+  /** Longest time to receive a complete request head, ms. */
+  readonly headersTimeoutMs: number;
+  /** Concurrent streams per HTTP/2 connection. */
+  readonly maxConcurrentStreams: number;
+}
+
+export const defaultListenerLimits: ListenerLimits = Object.freeze({
+  maxHeaderBytes: 64 * 1024,
+  maxHeaderCount: 100,
+  idleTimeoutMs: 300_000,
+  headersTimeoutMs: 30_000,
+  maxConcurrentStreams: 256,
+});
+
+export interface ListenerEvents {
+  onExchange(exchange: DownstreamExchange): void;
+  /** HTTP/1.1 `Upgrade` requests other than h2c (WebSocket …): the caller owns the socket. */
+  onUpgrade?(req: IncomingMessage, socket: Socket | Duplex, head: Buffer): void;
+  /** A request the HTTP parser refused (smuggling shapes, oversized heads, bad bytes). */
+  onBadRequest?(reason: string, protocol: 'http/1.1' | 'h2', remoteAddress: string | undefined): void;
+}
+
+export class ProxyListener {
+  readonly #net: NetServer;
+  readonly #h1: H1Server;
+  readonly #h2: Http2Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #sessions = new Set<ServerHttp2Session>();
+  #draining = false;
+
+  constructor(events: ListenerEvents, limits: ListenerLimits = defaultListenerLimits) {
+    this.#h1 = createH1Server(
+      {
+        maxHeaderSize: limits.maxHeaderBytes,
+        requestTimeout: 0,
+        headersTimeout: limits.headersTimeoutMs,
+        keepAliveTimeout: limits.idleTimeoutMs,
+        requireHostHeader: true,
+        joinDuplicateHeaders: true,
+        noDelay: true,
+      },
+      (req: IncomingMessage, res: ServerResponse) => {
+        if (req.rawHeaders.length / 2 > limits.maxHeaderCount) {
+          events.onBadRequest?.('too many header fields', 'http/1.1', req.socket.remoteAddress);
+          res.writeHead(431, ['content-type', 'text/plain', 'x-trellis-error', 'request-header-fields-too-large', 'connection', 'close']);
+          res.end('too many header fields\n');
+          return;
+        }
+        if (this.#draining) res.setHeader('connection', 'close');
+        events.onExchange(h1Exchange(req, res));
+      },
+    );
+    this.#h1.maxHeadersCount = limits.maxHeaderCount + 1;
+    this.#h1.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+      const reason = error.code ?? error.message;
+      events.onBadRequest?.(reason, 'http/1.1', (socket as Socket).remoteAddress);
+      if (socket.writable && !(error.code === 'ECONNRESET')) {
+        const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+        const text = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+        const body = `${text}\n`;
+        socket.end(
+          `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nx-trellis-error: bad-request\r\nconnection: close\r\n\r\n${body}`,
+        );
+      } else {
+        socket.destroy();
+      }
+    });
+    this.#h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (events.onUpgrade && !/^h2c$/i.test(String(req.headers.upgrade))) {
+        events.onUpgrade(req, socket, head);
+        return;
+      }
+      socket.destroy();
+    });
+
+    this.#h2 = createH2Server({
+      maxHeaderListPairs: limits.maxHeaderCount + 4,
+      maxSendHeaderBlockLength: limits.maxHeaderBytes,
+      settings: {
+        maxConcurrentStreams: limits.maxConcurrentStreams,
+        maxHeaderListSize: limits.maxHeaderBytes,
+        initialWindowSize: 1024 * 1024,
+      },
+    });
+    this.#h2.on('session', (session: ServerHttp2Session) => {
+      this.#sessions.add(session);
+      session.once('close', () => this.#sessions.delete(session));
+      session.setTimeout(limits.idleTimeoutMs, () => session.close());
+      if (this.#draining) session.close();
+      // Larger connection-level window than the 64 KiB default: one slow stream must not stall the rest.
+      session.once('connect', () => session.setLocalWindowSize(16 * 1024 * 1024));
+    });
+    this.#h2.on(
+      'stream',
+      (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
+        events.onExchange(h2Exchange(stream, headers, rawHeaders));
+      },
+    );
+    this.#h2.on('sessionError', (error: Error) => events.onBadRequest?.(error.message, 'h2', undefined));
+
+    this.#net = createNetServer({ noDelay: true }, (socket) => this.#dispatch(socket));
+  }
+
+  /** Resolves with the bound address once listening. */
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.#net.once('error', reject);
+      this.#net.listen(port, host, () => {
+        this.#net.off('error', reject);
+        const address = this.#net.address();
+        if (address === null || typeof address === 'string') reject(new Error('listener has no TCP address'));
+        else resolve({ host: address.address, port: address.port });
+      });
+    });
+  }
+
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  /**
+   * Stops accepting connections and asks clients to go: GOAWAY on HTTP/2, `Connection: close`
+   * on the next HTTP/1.1 response, idle keep-alive connections closed now. In-flight requests
+   * carry on; resolves when every connection has closed, or at `deadlineMs` after forcing the
+   * rest closed.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    this.#draining = true;
+    const closed = new Promise<void>((resolve) => this.#net.close(() => resolve()));
+    for (const session of this.#sessions) session.close();
+    this.#h1.closeIdleConnections();
+    const timer = setTimeout(() => {
+      for (const session of this.#sessions) session.destroy();
+      for (const socket of this.#sockets) socket.destroy();
+    }, deadlineMs);
+    // New idle connections appear as in-flight HTTP/1.1 responses finish.
+    const idleSweep = setInterval(() => this.#h1.closeIdleConnections(), 50);
+    await closed;
+    clearTimeout(timer);
+    clearInterval(idleSweep);
+  }
+
+  #dispatch(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let received = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      received = received.length ? Buffer.concat([received, chunk]) : chunk;
+      const n = Math.min(received.length, PREFACE.length);
+      const isH2 = received.subarray(0, n).equals(PREFACE.subarray(0, n));
+      if (isH2 && received.length < PREFACE.length) return; // could still be the preface
+      socket.off('data', onData);
+      socket.pause();
+      socket.unshift(received);
+      if (isH2) this.#h2.emit('connection', socket);
+      else this.#h1.emit('connection', socket);
+      socket.resume();
+    };
+    socket.on('data', onData);
+  }
+}
+
