@@ -2,7 +2,12 @@
 // smuggling shapes (conflicting Content-Length/Transfer-Encoding, obs-fold, bad bytes) before
 // a request reaches us. This adapter turns one IncomingMessage/ServerResponse into an exchange.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BodyHandlers, DownstreamExchange, RequestBodyReader, ResponseWriter } from './exchange.js';
+import type {
+  BodyHandlers,
+  DownstreamExchange,
+  RequestBodyReader,
+  ResponseWriter,
+} from './exchange.js';
 import { headersToObject } from './flat-headers.js';
 import type { FlatHeaders } from './flat-headers.js';
 
@@ -21,7 +26,9 @@ class H1Body implements RequestBodyReader {
   start(handlers: BodyHandlers): void {
     const req = this.req;
     req.on('data', (chunk: Buffer) => handlers.onData(chunk));
-    req.once('end', () => handlers.onEnd(req.rawTrailers.length ? lowerCaseNames(req.rawTrailers) : undefined));
+    req.once('end', () =>
+      handlers.onEnd(req.rawTrailers.length ? lowerCaseNames(req.rawTrailers) : undefined),
+    );
     req.once('error', (error) => handlers.onError(error));
     req.once('aborted', () => handlers.onError(new Error('client aborted the request body')));
   }
@@ -72,7 +79,8 @@ class H1Response implements ResponseWriter {
 export function h1Exchange(req: IncomingMessage, res: ServerResponse): DownstreamExchange {
   const headers = lowerCaseNames(req.rawHeaders);
   const length = req.headers['content-length'];
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
   return {
     protocol: 'http/1.1',
     method: req.method ?? 'GET',

@@ -3,7 +3,12 @@
 // This adapter turns one server stream into an exchange.
 import { constants } from 'node:http2';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import type { BodyHandlers, DownstreamExchange, RequestBodyReader, ResponseWriter } from './exchange.js';
+import type {
+  BodyHandlers,
+  DownstreamExchange,
+  RequestBodyReader,
+  ResponseWriter,
+} from './exchange.js';
 import { headersToObject } from './flat-headers.js';
 import type { FlatHeaders } from './flat-headers.js';
 
@@ -70,7 +75,8 @@ class H2Response implements ResponseWriter {
     this.stream.respond(object, { endStream, waitForTrailers: trailers && !endStream });
     if (trailers && !endStream) {
       this.stream.once('wantTrailers', () => {
-        if (!this.stream.destroyed) this.stream.sendTrailers(headersToObject(this.#pendingTrailers ?? []));
+        if (!this.stream.destroyed)
+          this.stream.sendTrailers(headersToObject(this.#pendingTrailers ?? []));
       });
     }
   }

@@ -23,7 +23,8 @@ const HOP_BY_HOP = new Set([
 export function getHeader(headers: readonly string[], name: string): string | undefined {
   let found: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === name) found = found === undefined ? headers[i + 1] : `${found}, ${headers[i + 1]}`;
+    if (headers[i] === name)
+      found = found === undefined ? headers[i + 1] : `${found}, ${headers[i + 1]}`;
   }
   return found;
 }

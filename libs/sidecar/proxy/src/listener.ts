@@ -5,7 +5,12 @@
 import { createServer as createH1Server } from 'node:http';
 import type { IncomingMessage, Server as H1Server, ServerResponse } from 'node:http';
 import { createServer as createH2Server } from 'node:http2';
-import type { Http2Server, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import type {
+  Http2Server,
+  IncomingHttpHeaders,
+  ServerHttp2Session,
+  ServerHttp2Stream,
+} from 'node:http2';
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -41,7 +46,11 @@ export interface ListenerEvents {
   /** HTTP/1.1 `Upgrade` requests other than h2c (WebSocket …): the caller owns the socket. */
   onUpgrade?(req: IncomingMessage, socket: Socket | Duplex, head: Buffer): void;
   /** A request the HTTP parser refused (smuggling shapes, oversized heads, bad bytes). */
-  onBadRequest?(reason: string, protocol: 'http/1.1' | 'h2', remoteAddress: string | undefined): void;
+  onBadRequest?(
+    reason: string,
+    protocol: 'http/1.1' | 'h2',
+    remoteAddress: string | undefined,
+  ): void;
 }
 
 export class ProxyListener {
@@ -66,7 +75,14 @@ export class ProxyListener {
       (req: IncomingMessage, res: ServerResponse) => {
         if (req.rawHeaders.length / 2 > limits.maxHeaderCount) {
           events.onBadRequest?.('too many header fields', 'http/1.1', req.socket.remoteAddress);
-          res.writeHead(431, ['content-type', 'text/plain', 'x-trellis-error', 'request-header-fields-too-large', 'connection', 'close']);
+          res.writeHead(431, [
+            'content-type',
+            'text/plain',
+            'x-trellis-error',
+            'headers-too-large',
+            'connection',
+            'close',
+          ]);
           res.end('too many header fields\n');
           return;
         }
@@ -79,8 +95,18 @@ export class ProxyListener {
       const reason = error.code ?? error.message;
       events.onBadRequest?.(reason, 'http/1.1', (socket as Socket).remoteAddress);
       if (socket.writable && !(error.code === 'ECONNRESET')) {
-        const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-        const text = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+        const status =
+          error.code === 'HPE_HEADER_OVERFLOW'
+            ? 431
+            : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+              ? 408
+              : 400;
+        const text =
+          status === 431
+            ? 'Request Header Fields Too Large'
+            : status === 408
+              ? 'Request Timeout'
+              : 'Bad Request';
         const body = `${text}\n`;
         socket.end(
           `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nx-trellis-error: bad-request\r\nconnection: close\r\n\r\n${body}`,
@@ -116,11 +142,18 @@ export class ProxyListener {
     });
     this.#h2.on(
       'stream',
-      (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders?: string[]) => {
+      (
+        stream: ServerHttp2Stream,
+        headers: IncomingHttpHeaders,
+        _flags: number,
+        rawHeaders?: string[],
+      ) => {
         events.onExchange(h2Exchange(stream, headers, rawHeaders));
       },
     );
-    this.#h2.on('sessionError', (error: Error) => events.onBadRequest?.(error.message, 'h2', undefined));
+    this.#h2.on('sessionError', (error: Error) =>
+      events.onBadRequest?.(error.message, 'h2', undefined),
+    );
 
     this.#net = createNetServer({ noDelay: true }, (socket) => this.#dispatch(socket));
   }
@@ -132,7 +165,8 @@ export class ProxyListener {
       this.#net.listen(port, host, () => {
         this.#net.off('error', reject);
         const address = this.#net.address();
-        if (address === null || typeof address === 'string') reject(new Error('listener has no TCP address'));
+        if (address === null || typeof address === 'string')
+          reject(new Error('listener has no TCP address'));
         else resolve({ host: address.address, port: address.port });
       });
     });
@@ -168,7 +202,7 @@ export class ProxyListener {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    let received = Buffer.alloc(0);
+    let received: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       received = received.length ? Buffer.concat([received, chunk]) : chunk;
       const n = Math.min(received.length, PREFACE.length);
@@ -184,4 +218,3 @@ export class ProxyListener {
     socket.on('data', onData);
   }
 }
-

@@ -24,6 +24,10 @@ describe('errors table', () => {
       'per-try-timeout',
       'grpc-deadline-exceeded',
       'budget-exhausted',
+      'no-route',
+      'bad-request',
+      'headers-too-large',
+      'upstream-protocol-error',
       'fault-injected',
     ]);
   });
@@ -42,6 +46,8 @@ describe('errors table', () => {
     ['TRL_PER_TRY_TIMEOUT', 504, 4],
     ['TRL_NO_HEALTHY_UPSTREAM', 503, 14],
     ['TRL_BUDGET_EXHAUSTED', 503, 14],
+    ['TRL_NO_ROUTE', 404, 12],
+    ['TRL_BAD_REQUEST', 400, 13],
   ] as const)('maps %s to HTTP %i and gRPC %i', (code, http, grpc) => {
     expect([errors[code].httpStatus, errors[code].grpcStatus]).toEqual([http, grpc]);
   });

@@ -89,6 +89,31 @@ export const errors = {
     description:
       'An attempt failed without an upstream response and the retry budget allowed no retry.',
   },
+  TRL_NO_ROUTE: {
+    httpStatus: 404,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    headerValue: 'no-route',
+    description: 'No route or service matches the request authority and path.',
+  },
+  TRL_BAD_REQUEST: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INTERNAL,
+    headerValue: 'bad-request',
+    description:
+      'The request is malformed (framing, header syntax, smuggling shapes) and was not forwarded.',
+  },
+  TRL_HEADERS_TOO_LARGE: {
+    httpStatus: 431,
+    grpcStatus: GrpcStatus.INTERNAL,
+    headerValue: 'headers-too-large',
+    description: 'The request head exceeds the header size or count limit.',
+  },
+  TRL_UPSTREAM_PROTOCOL_ERROR: {
+    httpStatus: 502,
+    grpcStatus: GrpcStatus.INTERNAL,
+    headerValue: 'upstream-protocol-error',
+    description: 'The upstream sent a response that is not valid HTTP.',
+  },
   TRL_FAULT_INJECTED: {
     httpStatus: 503,
     grpcStatus: GrpcStatus.UNAVAILABLE,

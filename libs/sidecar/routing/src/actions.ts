@@ -3,7 +3,10 @@
 import type { ForwardAction, RedirectAction, WeightedDestination } from './compiled-route.js';
 
 /** Weighted pick; `random` returns [0, 1). Weight-0 destinations are never picked. */
-export function pickDestination(action: ForwardAction, random: () => number): WeightedDestination | undefined {
+export function pickDestination(
+  action: ForwardAction,
+  random: () => number,
+): WeightedDestination | undefined {
   const { destinations, totalWeight } = action;
   if (destinations.length === 1) return destinations[0];
   if (totalWeight <= 0) return undefined;
@@ -13,7 +16,8 @@ export function pickDestination(action: ForwardAction, random: () => number): We
     ticket -= d.weight;
   }
   // Floating-point leftovers land on the last destination with weight.
-  for (let i = destinations.length - 1; i >= 0; i--) if ((destinations[i] as WeightedDestination).weight > 0) return destinations[i];
+  for (let i = destinations.length - 1; i >= 0; i--)
+    if ((destinations[i] as WeightedDestination).weight > 0) return destinations[i];
   return undefined;
 }
 
@@ -50,9 +54,11 @@ export function redirectLocation(action: RedirectAction, request: RedirectReques
   const scheme = action.scheme ?? request.scheme;
   const host = action.host ?? request.host;
   // A scheme change without an explicit port drops the request's port (http:8080 → https).
-  const port = action.port ?? (action.scheme && action.scheme !== request.scheme ? undefined : request.port);
+  const port =
+    action.port ?? (action.scheme && action.scheme !== request.scheme ? undefined : request.port);
   let path = action.path ?? request.path;
-  if (action.path === undefined && action.prefix) path = replacePrefix(request.path, action.prefix.from, action.prefix.to);
+  if (action.path === undefined && action.prefix)
+    path = replacePrefix(request.path, action.prefix.from, action.prefix.to);
   const portPart = port === undefined || port === DEFAULT_PORTS[scheme] ? '' : `:${port}`;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const query = action.stripQuery || !request.query ? '' : `?${request.query}`;

@@ -68,7 +68,11 @@ export interface RetrySettings {
 export interface FaultSettings {
   readonly delay: { readonly percent: number; readonly ms: number } | undefined;
   readonly abort:
-    | { readonly percent: number; readonly httpStatus: number | undefined; readonly grpcStatus: number | undefined }
+    | {
+        readonly percent: number;
+        readonly httpStatus: number | undefined;
+        readonly grpcStatus: number | undefined;
+      }
     | undefined;
 }
 

@@ -26,7 +26,11 @@ export function splitAuthority(authority: string): { host: string; port: number 
 /** Every host name a service answers to, seen from a client in `localNamespace`. */
 export function serviceHostNames(service: ServiceResource, localNamespace: string): string[] {
   const { name, namespace } = service.metadata;
-  const names = [`${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.${CLUSTER_DOMAIN}`];
+  const names = [
+    `${name}.${namespace}`,
+    `${name}.${namespace}.svc`,
+    `${name}.${namespace}.${CLUSTER_DOMAIN}`,
+  ];
   if (namespace === localNamespace) names.unshift(name);
   for (const alias of service.spec.aliases ?? []) names.push(alias.toLowerCase());
   return names;

@@ -24,7 +24,12 @@ export interface CompiledMatch {
 
 const anchored = (pattern: string) => new RegExp(`^(?:${pattern})$`);
 
-function valueTest(m: { exact?: string; prefix?: string; regex?: string; present?: boolean }): (v: string | undefined) => boolean {
+function valueTest(m: {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+  present?: boolean;
+}): (v: string | undefined) => boolean {
   if (m.exact !== undefined) {
     const exact = m.exact;
     return (v) => v === exact;
@@ -94,7 +99,11 @@ export function compileMatch(match: RouteMatch | undefined): CompiledMatch {
     match?.query?.length ?? 0,
   ];
   const test: MatchPredicate =
-    tests.length === 0 ? () => true : tests.length === 1 ? (tests[0] as MatchPredicate) : (i) => tests.every((t) => t(i));
+    tests.length === 0
+      ? () => true
+      : tests.length === 1
+        ? (tests[0] as MatchPredicate)
+        : (i) => tests.every((t) => t(i));
   return { test, precedence, pathPrefix };
 }
 

@@ -10,7 +10,9 @@ export interface SplitTarget {
 
 export function splitTarget(target: string): SplitTarget {
   const q = target.indexOf('?');
-  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+  return q < 0
+    ? { path: target, query: '' }
+    : { path: target.slice(0, q), query: target.slice(q + 1) };
 }
 
 /** Removes `.` and `..` segments; returns the input unchanged (same string) when it has none. */
@@ -40,5 +42,8 @@ export function normalizePath(path: string): string {
  */
 export function matchesPathPrefix(path: string, prefix: string): boolean {
   if (prefix === '/' || prefix.endsWith('/')) return path.startsWith(prefix);
-  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47);
+  return (
+    path.startsWith(prefix) &&
+    (path.length === prefix.length || path.charCodeAt(prefix.length) === 47)
+  );
 }

@@ -100,12 +100,22 @@ spec:
 `;
 
 const table = RouteTable.compile(resourcesFromYaml(mesh), { localNamespace: 'shop' });
-const idOf = (authority: string, target = '/', method = 'GET', headers: Record<string, string> = {}) =>
-  table.lookup(request(authority, target, method, headers))?.route.id;
+const idOf = (
+  authority: string,
+  target = '/',
+  method = 'GET',
+  headers: Record<string, string> = {},
+) => table.lookup(request(authority, target, method, headers))?.route.id;
 
 describe('RouteTable host matching', () => {
   it('resolves every name of a service, short names only in the local namespace', () => {
-    for (const host of ['catalog', 'catalog.shop', 'catalog.shop.svc', 'catalog.shop.svc.cluster.local', 'CATALOG.shop:8080']) {
+    for (const host of [
+      'catalog',
+      'catalog.shop',
+      'catalog.shop.svc',
+      'catalog.shop.svc.cluster.local',
+      'CATALOG.shop:8080',
+    ]) {
       expect(idOf(host, '/items')).toBe('route/catalog-canary.shop');
     }
     expect(idOf('legacy')).toBeUndefined();
@@ -142,7 +152,9 @@ describe('RouteTable precedence', () => {
   it('orders by specificity: path prefix, then headers, then the catch-all, then the implicit route', () => {
     expect(idOf('catalog', '/admin')).toBe('route/catalog-admin.shop');
     expect(idOf('catalog', '/administrator')).toBe('route/catalog-canary.shop');
-    expect(idOf('catalog', '/x', 'GET', { 'x-beta': 'yes' })).toBe('route/catalog-beta-header.shop');
+    expect(idOf('catalog', '/x', 'GET', { 'x-beta': 'yes' })).toBe(
+      'route/catalog-beta-header.shop',
+    );
     expect(idOf('catalog-v2')).toBe('service/catalog-v2.shop:8080');
   });
 
@@ -208,14 +220,17 @@ describe('actions', () => {
     expect(pickDestination(action, () => 0.9)?.target.name).toBe('catalog-v2');
     expect(pickDestination(action, () => 0.99999)?.target.name).toBe('catalog-v2');
     let v2 = 0;
-    for (let i = 0; i < 1000; i++) if (pickDestination(action, () => i / 1000)?.target.name === 'catalog-v2') v2++;
+    for (let i = 0; i < 1000; i++)
+      if (pickDestination(action, () => i / 1000)?.target.name === 'catalog-v2') v2++;
     expect(v2).toBe(100);
   });
 
   it('rewrites a legacy prefix and keeps the query', () => {
     const found = table.lookup(request('www.example.com', '/old/items/42?color=red'));
     const action = found?.route.action as ForwardAction;
-    expect(rewriteTarget(action, found?.path ?? '', found?.query ?? '')).toBe('/items/42?color=red');
+    expect(rewriteTarget(action, found?.path ?? '', found?.query ?? '')).toBe(
+      '/items/42?color=red',
+    );
     expect(rewriteTarget(action, '/old/items', '')).toBe('/items');
     expect(action.hostRewrite).toBe('catalog.shop');
   });
@@ -223,9 +238,15 @@ describe('actions', () => {
   it('builds redirect locations', () => {
     const action = table.lookup(request('example.com', '/a'))?.route.action as RedirectAction;
     expect(action.status).toBe(301);
-    expect(redirectLocation(action, { scheme: 'http', host: 'example.com', port: 8080, path: '/a', query: 'q=1' })).toBe(
-      'https://www.example.com/a?q=1',
-    );
+    expect(
+      redirectLocation(action, {
+        scheme: 'http',
+        host: 'example.com',
+        port: 8080,
+        path: '/a',
+        query: 'q=1',
+      }),
+    ).toBe('https://www.example.com/a?q=1');
     expect(
       redirectLocation(
         { ...action, scheme: undefined, stripQuery: true, prefix: { from: '/a', to: '/b' } },

@@ -43,7 +43,10 @@ export class RouteTable {
   readonly #services: ReadonlyMap<string, ServiceResource>;
   readonly routes: readonly CompiledRoute[];
 
-  private constructor(services: ReadonlyMap<string, ServiceResource>, routes: readonly CompiledRoute[]) {
+  private constructor(
+    services: ReadonlyMap<string, ServiceResource>,
+    routes: readonly CompiledRoute[],
+  ) {
     this.#services = services;
     this.routes = routes;
   }
@@ -86,7 +89,8 @@ export class RouteTable {
       Object.freeze(entry.routes);
     }
     table.#wildcards.sort((a, b) => b[0].length - a[0].length);
-    return Object.freeze(table);
+    Object.freeze(table);
+    return table;
   }
 
   /** Host names and wildcard patterns the table answers for (admin view). */
@@ -156,8 +160,12 @@ function groupHostsByPort(
 ): Map<number | undefined, string[]> {
   const byPort = new Map<number | undefined, string[]>();
   for (const pattern of route.spec.hosts) {
-    const { host, port } = pattern.startsWith('*.') ? { host: pattern.toLowerCase(), port: undefined } : splitAuthority(pattern);
-    const service = host.startsWith('*.') ? undefined : serviceForHost(host, route.metadata.namespace, services, aliases);
+    const { host, port } = pattern.startsWith('*.')
+      ? { host: pattern.toLowerCase(), port: undefined }
+      : splitAuthority(pattern);
+    const service = host.startsWith('*.')
+      ? undefined
+      : serviceForHost(host, route.metadata.namespace, services, aliases);
     const names = service ? serviceHostNames(service, localNamespace) : [host];
     const list = byPort.get(port) ?? [];
     for (const name of names) if (!list.includes(name)) list.push(name);
@@ -228,10 +236,15 @@ function compileRoute(
 ): CompiledRoute {
   const { name, namespace } = route.metadata;
   const spec = route.spec;
-  const serviceRef = (service: string, ns: string | undefined, p: number | undefined): ServicePortRef => {
+  const serviceRef = (
+    service: string,
+    ns: string | undefined,
+    p: number | undefined,
+  ): ServicePortRef => {
     const resource = services.get(`${service}.${ns ?? namespace}`);
     // Validation guarantees references resolve; a miss here is a bug, not bad input.
-    if (!resource) throw new Error(`route/${name}.${namespace}: unknown service ${service}.${ns ?? namespace}`);
+    if (!resource)
+      throw new Error(`route/${name}.${namespace}: unknown service ${service}.${ns ?? namespace}`);
     return refs.resolve(resource, p);
   };
   let action: RouteAction;
@@ -244,7 +257,10 @@ function compileRoute(
       host: r.host,
       port: r.port,
       path: r.path,
-      prefix: r.prefix !== undefined && match.pathPrefix !== undefined ? { from: match.pathPrefix, to: r.prefix } : undefined,
+      prefix:
+        r.prefix !== undefined && match.pathPrefix !== undefined
+          ? { from: match.pathPrefix, to: r.prefix }
+          : undefined,
       stripQuery: r.stripQuery,
     };
   } else if (spec.directResponse) {
@@ -257,7 +273,10 @@ function compileRoute(
     };
   } else {
     const destinations: WeightedDestination[] = (spec.destinations ?? []).map((d) =>
-      Object.freeze({ target: serviceRef(d.service, d.namespace, d.port), weight: spec.destinations?.length === 1 ? 100 : d.weight }),
+      Object.freeze({
+        target: serviceRef(d.service, d.namespace, d.port),
+        weight: spec.destinations?.length === 1 ? 100 : d.weight,
+      }),
     );
     const rw = spec.rewrite;
     action = {
@@ -268,7 +287,12 @@ function compileRoute(
         rw?.prefix !== undefined && match.pathPrefix !== undefined
           ? { prefix: { from: match.pathPrefix, to: rw.prefix } }
           : rw?.regex
-            ? { regex: { pattern: new RegExp(rw.regex.pattern, 'g'), substitution: rw.regex.substitution } }
+            ? {
+                regex: {
+                  pattern: new RegExp(rw.regex.pattern, 'g'),
+                  substitution: rw.regex.substitution,
+                },
+              }
             : undefined,
       hostRewrite: rw?.host,
     };
@@ -288,7 +312,10 @@ function compileRoute(
     requestHeaders: spec.requestHeaders ? compileHeaderEdits(spec.requestHeaders) : undefined,
     responseHeaders: spec.responseHeaders ? compileHeaderEdits(spec.responseHeaders) : undefined,
     mirror: spec.mirror
-      ? { target: serviceRef(spec.mirror.service, spec.mirror.namespace, spec.mirror.port), percent: spec.mirror.percent }
+      ? {
+          target: serviceRef(spec.mirror.service, spec.mirror.namespace, spec.mirror.port),
+          percent: spec.mirror.percent,
+        }
       : undefined,
   } satisfies CompiledRoute);
 }
@@ -308,13 +335,17 @@ function compileRetries(r: NonNullable<RouteResource['spec']['retries']>): Retry
 function compileFault(f: NonNullable<RouteResource['spec']['fault']>): FaultSettings {
   return Object.freeze({
     delay: f.delay ? { percent: f.delay.percent, ms: parseDuration(f.delay.duration) } : undefined,
-    abort: f.abort ? { percent: f.abort.percent, httpStatus: f.abort.httpStatus, grpcStatus: f.abort.grpcStatus } : undefined,
+    abort: f.abort
+      ? { percent: f.abort.percent, httpStatus: f.abort.httpStatus, grpcStatus: f.abort.grpcStatus }
+      : undefined,
   });
 }
 
 function compileHeaderEdits(h: NonNullable<RouteResource['spec']['requestHeaders']>): HeaderEdits {
   const pairs = (record: Record<string, string> | undefined) =>
-    Object.freeze(Object.entries(record ?? {}).map(([k, v]) => Object.freeze([k.toLowerCase(), v] as const)));
+    Object.freeze(
+      Object.entries(record ?? {}).map(([k, v]) => Object.freeze([k.toLowerCase(), v] as const)),
+    );
   return Object.freeze({
     set: pairs(h.set),
     add: pairs(h.add),

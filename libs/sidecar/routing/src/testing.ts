@@ -7,7 +7,10 @@ import type { RequestView } from './request-view.js';
 export function resourcesFromYaml(text: string): Resource[] {
   const { resources, issues } = loadConfig([{ file: 'test.yaml', text }]);
   const errors = issues.filter((i) => i.severity === 'error');
-  if (errors.length) throw new Error(`test config is invalid:\n${errors.map((e) => `${e.path}: ${e.message}`).join('\n')}`);
+  if (errors.length)
+    throw new Error(
+      `test config is invalid:\n${errors.map((e) => `${e.path}: ${e.message}`).join('\n')}`,
+    );
   return resources;
 }
 

@@ -1,0 +1,68 @@
+// The state of one request as it passes through the layers, and the layer types. A request
+// keeps the runtime (config version) it started with, whatever swaps happen meanwhile.
+import type { EndpointState } from '@trellis/sidecar-balance';
+import type { RequestDeadline } from '@trellis/sidecar-resilience';
+import type { Clock } from '@trellis/time';
+import type { RouteLookup, ServicePortRef } from '@trellis/sidecar-routing';
+import type { DownstreamExchange } from './exchange.js';
+import type { FlatHeaders } from './flat-headers.js';
+import type { RequestBodyFeed } from './request-body.js';
+import type { ProxyResponse } from './response.js';
+import type { ProxyRuntime } from './runtime.js';
+
+/** Facts about one request, for access logs, metrics and spans. */
+export interface RequestRecord {
+  route: string | undefined;
+  destination: string | undefined;
+  endpoint: string | undefined;
+  attempts: number;
+  retryReasons: string[];
+  /** Set by the layer that answered locally, e.g. `rate-limited`. */
+  error: string | undefined;
+  faultInjected: boolean;
+}
+
+export interface ProxyRequest {
+  readonly exchange: DownstreamExchange;
+  readonly runtime: ProxyRuntime;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly startedAt: number;
+  readonly requestId: string;
+  /** Forwardable headers; layers edit them before the forward layer sends them. */
+  readonly headers: FlatHeaders;
+  readonly record: RequestRecord;
+  route: RouteLookup | undefined;
+  destination: ServicePortRef | undefined;
+  /** Request target and authority to send upstream (after rewrites). */
+  upstreamTarget: string;
+  upstreamAuthority: string;
+  body: RequestBodyFeed | undefined;
+  /** The request's deadlines, set by the timeout layer. */
+  deadline: RequestDeadline | undefined;
+  /** The endpoint the current attempt goes to, set by the balance layer. */
+  endpoint: EndpointState | undefined;
+  /** 1 for the first try; the retry layer increments it. */
+  attempt: number;
+  /** When the current attempt must end (clock ms; Infinity: no per-attempt limit). */
+  attemptDeadlineAt: number;
+  /** Set when an outer layer gave up on the request (timeout, client gone). */
+  cancelled: Cancellation | undefined;
+  readonly onCancel: Set<(reason: Cancellation) => void>;
+}
+
+export type Cancellation = 'request-timeout' | 'grpc-deadline' | 'client-gone';
+
+export function cancel(request: ProxyRequest, reason: Cancellation): void {
+  if (request.cancelled) return;
+  request.cancelled = reason;
+  for (const listener of request.onCancel) listener(reason);
+}
+
+export type Handler = (request: ProxyRequest) => Promise<ProxyResponse>;
+export type Layer = (next: Handler) => Handler;
+
+/** Composes layers outermost first: `compose([a, b], h)` is `a(b(h))`. */
+export function compose(layers: readonly Layer[], inner: Handler): Handler {
+  return layers.reduceRight((next, layer) => layer(next), inner);
+}

@@ -1,0 +1,84 @@
+// Per attempt: admits it against the destination's circuit-breaker limits (fast 503 with
+// x-trellis-overloaded when full), picks an endpoint with the destination's balancer, and
+// reports the outcome back for load (active requests, EWMA) and passive health (ejection).
+import type { Outcome } from '@trellis/sidecar-balance';
+import type { Layer } from '../context.js';
+import { getHeader } from '../flat-headers.js';
+import { localResponse } from '../response.js';
+import { UpstreamError } from '../upstream.js';
+
+function outcomeOfStatus(status: number): Outcome {
+  if (status === 502 || status === 503 || status === 504) return 'gateway-error';
+  return status >= 500 ? '5xx' : 'success';
+}
+
+function outcomeOfError(error: unknown): Outcome {
+  if (!(error instanceof UpstreamError)) return 'reset';
+  switch (error.failure) {
+    case 'connect-failure':
+    case 'connect-timeout':
+      return 'connect-failure';
+    case 'per-try-timeout':
+      return 'timeout';
+    default:
+      return 'reset';
+  }
+}
+
+export function balanceLayer(): Layer {
+  return (next) => async (request) => {
+    const destination = request.destination;
+    const cluster = destination && request.runtime.cluster(destination.key);
+    if (!cluster) {
+      request.record.error = 'no-healthy-upstream';
+      return localResponse(
+        'TRL_NO_HEALTHY_UPSTREAM',
+        `no cluster for ${destination?.key ?? 'the request'}`,
+      );
+    }
+    const admission = cluster.breaker.tryAcquire(
+      request.attempt > 1 ? 'active-retries' : 'active-requests',
+    );
+    if (!admission.admitted) {
+      request.record.error = 'overloaded';
+      return localResponse(
+        'TRL_OVERLOADED',
+        `${cluster.ref.key}: ${admission.overloaded} limit reached`,
+        {
+          headers: ['x-trellis-overloaded', admission.overloaded],
+        },
+      );
+    }
+    const hashKey = cluster.settings.hashHeader
+      ? getHeader(request.headers, cluster.settings.hashHeader)
+      : undefined;
+    const endpoint = cluster.balancer.pick({ hashKey, random: request.random });
+    if (!endpoint) {
+      admission.release();
+      request.record.error = 'no-healthy-upstream';
+      return localResponse(
+        'TRL_NO_HEALTHY_UPSTREAM',
+        `${cluster.ref.key} has no available endpoint`,
+      );
+    }
+    request.endpoint = endpoint;
+    request.record.endpoint = endpoint.id;
+    const lease = cluster.endpoints.start(endpoint);
+    const startedAt = request.clock.now();
+    let response;
+    try {
+      response = await next(request);
+    } catch (error) {
+      lease.end({ outcome: outcomeOfError(error), latencyMs: request.clock.now() - startedAt });
+      admission.release();
+      throw error;
+    }
+    lease.end({
+      outcome: outcomeOfStatus(response.status),
+      latencyMs: request.clock.now() - startedAt,
+    });
+    if (response.body) response.body.whenDone(() => admission.release());
+    else admission.release();
+    return response;
+  };
+}

@@ -1,0 +1,95 @@
+// The innermost handler: sends one attempt to the endpoint the balance layer picked, over the
+// destination's protocol, streaming the request body and resolving at the response head. The
+// per-try timeout and outer cancellation abort the call.
+import type { Handler } from '../context.js';
+import { getHeader } from '../flat-headers.js';
+import { UpstreamBody } from '../response.js';
+import type { ProxyResponse } from '../response.js';
+import { UpstreamError } from '../upstream.js';
+import type { UpstreamConnector, UpstreamHandler } from '../upstream.js';
+
+function expectsTrailers(headers: readonly string[]): boolean {
+  const type = getHeader(headers, 'content-type');
+  return (
+    (type !== undefined && type.startsWith('application/grpc')) ||
+    getHeader(headers, 'trailer') !== undefined
+  );
+}
+
+export function forwardHandler(connector: UpstreamConnector): Handler {
+  return (request) =>
+    new Promise<ProxyResponse>((resolve, reject) => {
+      const endpoint = request.endpoint?.endpoint;
+      const destination = request.destination;
+      if (!endpoint || !destination) {
+        reject(new Error('forward reached without an endpoint: the balance layer must run first'));
+        return;
+      }
+      const headers = request.headers.slice();
+      headers.push('x-trellis-attempt', String(request.attempt));
+      const body = new UpstreamBody();
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        timer?.cancel();
+        request.onCancel.delete(onCancel);
+      };
+      const handler: UpstreamHandler = {
+        onResponseHead(status, responseHeaders) {
+          if (settled) return;
+          settle();
+          resolve({
+            status,
+            headers: responseHeaders,
+            body,
+            trailers: expectsTrailers(responseHeaders),
+            error: undefined,
+            endpoint: endpoint.id,
+          });
+        },
+        onData: (chunk) => body.push(chunk),
+        onEnd: (trailers) => body.end(trailers),
+        onError(error) {
+          if (settled) {
+            body.fail(error);
+            return;
+          }
+          settle();
+          reject(error);
+        },
+      };
+      const call = connector.request(
+        { address: endpoint.address, port: endpoint.port, protocol: destination.protocol },
+        {
+          method: request.exchange.method,
+          target: request.upstreamTarget,
+          authority: request.upstreamAuthority,
+          headers,
+          hasBody: request.exchange.hasBody,
+        },
+        handler,
+      );
+      body.bind(call);
+      const fail = (error: UpstreamError) => {
+        if (settled) return;
+        settle();
+        call.abort();
+        request.body?.detach();
+        reject(error);
+      };
+      const onCancel = () =>
+        fail(new UpstreamError('reset', `request cancelled (${request.cancelled})`));
+      request.onCancel.add(onCancel);
+      const timer = Number.isFinite(request.attemptDeadlineAt)
+        ? request.clock.setTimer(request.attemptDeadlineAt - request.clock.now(), () =>
+            fail(
+              new UpstreamError(
+                'per-try-timeout',
+                `no response from ${endpoint.id} within the per-try timeout`,
+              ),
+            ),
+          )
+        : undefined;
+      if (request.body) request.body.attach(call);
+    });
+}

@@ -1,0 +1,196 @@
+// Turns each downstream exchange into a ProxyRequest, runs it through the stack with the
+// runtime in force when it arrived, and writes the response back — as a trailers-only gRPC
+// error when a gRPC client gets a proxy-made answer.
+import { randomUUID } from 'node:crypto';
+import { errors } from '@trellis/sidecar-resilience';
+import type { Clock } from '@trellis/time';
+import type { Handler, ProxyRequest } from './context.js';
+import { cancel } from './context.js';
+import type { DownstreamExchange } from './exchange.js';
+import { forwardableHeaders, getHeader } from './flat-headers.js';
+import type { FlatHeaders } from './flat-headers.js';
+import { RequestBodyFeed } from './request-body.js';
+import { localResponse } from './response.js';
+import type { BodyOutcome, ProxyResponse } from './response.js';
+import type { ProxyRuntime } from './runtime.js';
+
+export interface CompletedRequest {
+  readonly request: ProxyRequest;
+  readonly status: number;
+  readonly grpcStatus: string | undefined;
+  readonly outcome: BodyOutcome | 'internal-error';
+  readonly durationMs: number;
+  readonly bytesOut: number;
+}
+
+export interface ProxyOptions {
+  /** The runtime in force now (undefined before the first config). */
+  readonly runtime: () => ProxyRuntime | undefined;
+  readonly stack: Handler;
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** Most request-body bytes kept for replaying on retries; larger bodies are not retried. */
+  readonly replayLimitBytes: number;
+  readonly onComplete?: (completed: CompletedRequest) => void;
+  readonly onInternalError?: (error: unknown, request: ProxyRequest) => void;
+}
+
+const NO_BODY_STATUSES = new Set([204, 304]);
+
+export class Proxy {
+  readonly #options: ProxyOptions;
+
+  constructor(options: ProxyOptions) {
+    this.#options = options;
+  }
+
+  handle(exchange: DownstreamExchange): void {
+    const options = this.#options;
+    const runtime = options.runtime();
+    if (!runtime) {
+      writeResponse(
+        exchange,
+        localResponse('TRL_NO_ROUTE', 'the sidecar has no config yet'),
+        () => undefined,
+      );
+      return;
+    }
+    const headers = forwardableHeaders(exchange.headers);
+    let requestId = getHeader(headers, 'x-request-id');
+    if (requestId === undefined) {
+      requestId = randomUUID();
+      headers.push('x-request-id', requestId);
+    }
+    appendForwardedFor(headers, exchange.remoteAddress);
+    const request: ProxyRequest = {
+      exchange,
+      runtime,
+      clock: options.clock,
+      random: options.random,
+      startedAt: options.clock.now(),
+      requestId,
+      headers,
+      record: {
+        route: undefined,
+        destination: undefined,
+        endpoint: undefined,
+        attempts: 0,
+        retryReasons: [],
+        error: undefined,
+        faultInjected: false,
+      },
+      route: undefined,
+      destination: undefined,
+      upstreamTarget: exchange.target,
+      upstreamAuthority: exchange.authority,
+      body: exchange.hasBody
+        ? new RequestBodyFeed(exchange.body, options.replayLimitBytes)
+        : undefined,
+      deadline: undefined,
+      endpoint: undefined,
+      attempt: 1,
+      attemptDeadlineAt: Infinity,
+      cancelled: undefined,
+      onCancel: new Set(),
+    };
+    exchange.onAbort(() => cancel(request, 'client-gone'));
+    options.stack(request).then(
+      (response) => this.#respond(request, response),
+      (error: unknown) => {
+        options.onInternalError?.(error, request);
+        this.#respond(
+          request,
+          localResponse('TRL_UPSTREAM_RESET', 'internal proxy error'),
+          'internal-error',
+        );
+      },
+    );
+  }
+
+  #respond(request: ProxyRequest, response: ProxyResponse, failure?: 'internal-error'): void {
+    const { exchange } = request;
+    if (request.cancelled === 'client-gone' || exchange.response.finished) {
+      response.body?.discard();
+      request.body?.release();
+      return;
+    }
+    const grpcStatus = grpcStatusOf(exchange, response);
+    writeResponse(exchange, response, (outcome, bytes) => {
+      request.body?.release();
+      this.#options.onComplete?.({
+        request,
+        status: response.status,
+        grpcStatus,
+        outcome: failure ?? outcome,
+        durationMs: this.#options.clock.now() - request.startedAt,
+        bytesOut: bytes,
+      });
+    });
+  }
+}
+
+function appendForwardedFor(headers: FlatHeaders, remoteAddress: string): void {
+  if (!remoteAddress) return;
+  const address = remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === 'x-forwarded-for') {
+      headers[i + 1] = `${headers[i + 1]}, ${address}`;
+      return;
+    }
+  }
+  headers.push('x-forwarded-for', address);
+}
+
+function isGrpcClient(exchange: DownstreamExchange): boolean {
+  return getHeader(exchange.headers, 'content-type')?.startsWith('application/grpc') ?? false;
+}
+
+/** The grpc-status the client gets in the response head (trailers-only answers), if any. */
+function grpcStatusOf(exchange: DownstreamExchange, response: ProxyResponse): string | undefined {
+  if (response.error !== undefined && isGrpcClient(exchange)) {
+    return String(response.grpcStatus ?? errors[response.error].grpcStatus);
+  }
+  return getHeader(response.headers, 'grpc-status');
+}
+
+function writeResponse(
+  exchange: DownstreamExchange,
+  response: ProxyResponse,
+  done: (outcome: BodyOutcome, bytes: number) => void,
+): void {
+  const writer = exchange.response;
+  if (response.error !== undefined && isGrpcClient(exchange)) {
+    // gRPC clients read errors from grpc-status, not the HTTP status (trailers-only response).
+    response.body?.discard();
+    const value = errors[response.error].headerValue;
+    writer.head(
+      200,
+      [
+        'content-type',
+        'application/grpc',
+        'grpc-status',
+        grpcStatusOf(exchange, response) as string,
+        'grpc-message',
+        encodeURIComponent(`trellis: ${value}`),
+        'x-trellis-error',
+        value,
+      ],
+      true,
+      false,
+    );
+    done('complete', 0);
+    return;
+  }
+  const headers =
+    response.error === undefined ? forwardableHeaders(response.headers) : response.headers;
+  const noBody =
+    exchange.method === 'HEAD' || NO_BODY_STATUSES.has(response.status) || !response.body;
+  writer.head(response.status, headers, noBody, response.trailers);
+  exchange.onAbort(() => response.body?.discard());
+  if (noBody) {
+    response.body?.discard();
+    done('complete', 0);
+  } else {
+    response.body?.pipe(writer, done);
+  }
+}

@@ -1,0 +1,165 @@
+// Responses as layers pass them outward. An upstream response arrives as its head first, with
+// the body still in the upstream connection: the retry layer can look at the status and drop
+// the body, and only the outermost layer starts the body flowing to the client.
+import { errors } from '@trellis/sidecar-resilience';
+import type { TrellisErrorCode } from '@trellis/sidecar-resilience';
+import type { ResponseWriter } from './exchange.js';
+import type { FlatHeaders } from './flat-headers.js';
+import type { UpstreamCall, UpstreamError } from './upstream.js';
+
+export type BodyOutcome = 'complete' | 'upstream-error' | 'client-gone';
+
+export interface ResponseBody {
+  /** Streams the body into `writer` with back-pressure; `done` is called once. */
+  pipe(writer: ResponseWriter, done: (outcome: BodyOutcome, bytes: number) => void): void;
+  /** Gives the body up (a retry, or the client went away): the upstream call is aborted. */
+  discard(): void;
+  /** Runs `callback` once the body is finished, however it finished (or at once if it has). */
+  whenDone(callback: (outcome: BodyOutcome) => void): void;
+}
+
+export interface ProxyResponse {
+  readonly status: number;
+  readonly headers: FlatHeaders;
+  readonly body: ResponseBody | undefined;
+  /** Whether trailers may follow the body (gRPC): HTTP/2 must announce it with the head. */
+  readonly trailers: boolean;
+  /** Set when the proxy produced the response itself. */
+  readonly error: TrellisErrorCode | undefined;
+  /** `address:port` of the endpoint that answered, if any. */
+  readonly endpoint: string | undefined;
+  /** For local responses to gRPC clients: the grpc-status to answer with (trailers-only). */
+  readonly grpcStatus?: number;
+}
+
+/** A response the proxy makes itself, carrying `x-trellis-error` so clients and logs can tell. */
+export function localResponse(
+  code: TrellisErrorCode,
+  detail: string,
+  options: { status?: number; grpcStatus?: number; headers?: FlatHeaders } = {},
+): ProxyResponse {
+  const spec = errors[code];
+  const text = `${detail}\n`;
+  const headers: FlatHeaders = [
+    'content-type',
+    'text/plain; charset=utf-8',
+    'content-length',
+    String(Buffer.byteLength(text)),
+    'x-trellis-error',
+    spec.headerValue,
+    ...(options.headers ?? []),
+  ];
+  return {
+    status: options.status ?? spec.httpStatus,
+    headers,
+    body: new FixedBody(Buffer.from(text)),
+    trailers: false,
+    error: code,
+    endpoint: undefined,
+    grpcStatus: options.grpcStatus ?? spec.grpcStatus,
+  };
+}
+
+/** A body known in full: direct responses, redirects, local errors. */
+export class FixedBody implements ResponseBody {
+  constructor(readonly content: Buffer) {}
+
+  pipe(writer: ResponseWriter, done: (outcome: BodyOutcome, bytes: number) => void): void {
+    if (this.content.length) writer.write(this.content);
+    writer.end();
+    done('complete', this.content.length);
+  }
+
+  discard(): void {}
+
+  whenDone(callback: (outcome: BodyOutcome) => void): void {
+    callback('complete');
+  }
+}
+
+/**
+ * The body of an upstream response: chunks that arrive before `pipe` are held (the upstream is
+ * paused meanwhile); after `pipe` they stream straight to the client, pausing the upstream
+ * whenever the client cannot keep up.
+ */
+export class UpstreamBody implements ResponseBody {
+  #call: UpstreamCall | undefined;
+  #writer: ResponseWriter | undefined;
+  #done: ((outcome: BodyOutcome, bytes: number) => void) | undefined;
+  #held: Buffer[] = [];
+  #ended = false;
+  #trailers: FlatHeaders | undefined;
+  #error: UpstreamError | undefined;
+  #bytes = 0;
+  #finished: BodyOutcome | undefined;
+  #settled: ((outcome: BodyOutcome) => void)[] = [];
+
+  bind(call: UpstreamCall): void {
+    this.#call = call;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.#finished) return;
+    const writer = this.#writer;
+    if (!writer) {
+      this.#held.push(chunk);
+      this.#call?.pause();
+      return;
+    }
+    this.#bytes += chunk.length;
+    if (!writer.write(chunk)) {
+      this.#call?.pause();
+      writer.onDrain(() => this.#call?.resume());
+    }
+  }
+
+  end(trailers: FlatHeaders | undefined): void {
+    this.#ended = true;
+    this.#trailers = trailers;
+    if (this.#writer) this.#finish('complete');
+  }
+
+  fail(error: UpstreamError): void {
+    this.#error = error;
+    if (this.#writer) this.#finish('upstream-error');
+  }
+
+  pipe(writer: ResponseWriter, done: (outcome: BodyOutcome, bytes: number) => void): void {
+    this.#writer = writer;
+    this.#done = done;
+    const held = this.#held;
+    this.#held = [];
+    for (const chunk of held) {
+      this.#bytes += chunk.length;
+      writer.write(chunk);
+    }
+    if (this.#error) this.#finish('upstream-error');
+    else if (this.#ended) this.#finish('complete');
+    else this.#call?.resume();
+  }
+
+  discard(): void {
+    this.#held = [];
+    if (!this.#ended && !this.#error) this.#call?.abort();
+    this.#finish('client-gone');
+  }
+
+  whenDone(callback: (outcome: BodyOutcome) => void): void {
+    if (this.#finished) callback(this.#finished);
+    else this.#settled.push(callback);
+  }
+
+  #finish(outcome: BodyOutcome): void {
+    if (this.#finished) return;
+    this.#finished = outcome;
+    const writer = this.#writer;
+    if (writer) {
+      if (outcome === 'complete') writer.end(this.#trailers);
+      else if (outcome === 'upstream-error') writer.abort();
+    }
+    this.#done?.(outcome, this.#bytes);
+    const callbacks = this.#settled;
+    this.#settled = [];
+    for (const callback of callbacks) callback(outcome);
+  }
+}

@@ -1,0 +1,80 @@
+// The proxy's view of an upstream call, whatever the protocol: the HTTP/1.1 pool and the h2c
+// pool are adapted to this one interface (see connectors.ts), so layers never branch on it.
+import type { Protocol } from '@trellis/config';
+import type { FlatHeaders } from './flat-headers.js';
+
+export interface UpstreamHead {
+  readonly method: string;
+  /** Request target (path and query) to send. */
+  readonly target: string;
+  readonly authority: string;
+  /** Forwardable fields (lower-case names, no hop-by-hop, no pseudo-headers). */
+  readonly headers: FlatHeaders;
+  readonly hasBody: boolean;
+}
+
+export interface UpstreamHandler {
+  onResponseHead(status: number, headers: FlatHeaders): void;
+  onData(chunk: Buffer): void;
+  onEnd(trailers: FlatHeaders | undefined): void;
+  onError(error: UpstreamError): void;
+}
+
+export interface UpstreamCall {
+  write(chunk: Buffer): boolean;
+  /** Called once when a write() that returned false may be followed by more. */
+  onDrain(callback: () => void): void;
+  end(trailers?: FlatHeaders): void;
+  abort(): void;
+  pause(): void;
+  resume(): void;
+}
+
+export interface UpstreamTarget {
+  readonly address: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+}
+
+export interface UpstreamConnector {
+  request(target: UpstreamTarget, head: UpstreamHead, handler: UpstreamHandler): UpstreamCall;
+  /** Closes idle connections to endpoints no longer in use. */
+  retain(targets: ReadonlySet<string>): void;
+  close(): Promise<void>;
+}
+
+/**
+ * How an upstream call failed, in the terms retry policies and outlier detection use.
+ * `retriableAnyMethod`: the request certainly never reached the application (connect failure,
+ * refused stream, reset of a reused idle connection before any byte).
+ */
+export type UpstreamFailure =
+  | 'connect-failure'
+  | 'connect-timeout'
+  | 'reset'
+  | 'refused-stream'
+  | 'protocol-error'
+  | 'per-try-timeout'
+  | 'pool-overflow';
+
+export class UpstreamError extends Error {
+  readonly failure: UpstreamFailure;
+  readonly retriableAnyMethod: boolean;
+
+  constructor(
+    failure: UpstreamFailure,
+    message: string,
+    options: { retriableAnyMethod?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'UpstreamError';
+    this.failure = failure;
+    this.retriableAnyMethod =
+      options.retriableAnyMethod ??
+      (failure === 'connect-failure' ||
+        failure === 'connect-timeout' ||
+        failure === 'refused-stream');
+  }
+}
+
+export const targetKey = (t: UpstreamTarget): string => `${t.protocol}/${t.address}:${t.port}`;
