@@ -10,7 +10,11 @@ export class ConfigError extends Error {
   /** The issues that made the operation fail (empty when the message says it all). */
   readonly issues: readonly ConfigIssue[];
 
-  constructor(code: ConfigErrorCode, message: string, issues: readonly ConfigIssue[] = []) {
+  constructor(
+    message: string,
+    issues: readonly ConfigIssue[] = [],
+    code: ConfigErrorCode = 'TRL_CFG_INVALID',
+  ) {
     super(message);
     this.code = code;
     this.issues = issues;

@@ -1,27 +1,23 @@
 // Config issues: the one shape every parse and validation problem is reported in, and its text form.
 
-/** Stable issue codes; tools may switch on them. */
-export type ConfigIssueCode =
-  /** YAML syntax error, or a YAML construct that cannot become data. */
-  | 'TRL_CFG_YAML'
-  /** A value of the wrong type, out of bounds, malformed, missing or unknown. */
-  | 'TRL_CFG_SCHEMA'
-  /** `kind` names no Trellis resource kind. */
-  | 'TRL_CFG_KIND'
-  /** `apiVersion` is not trellis.dev/v1alpha1. */
-  | 'TRL_CFG_API_VERSION'
-  /** A regular expression that does not compile. */
-  | 'TRL_CFG_REGEX'
-  /** Fields that contradict each other inside one document (exactly-one-of, requires, ordering). */
-  | 'TRL_CFG_CONSTRAINT'
-  /** Route destination weights that do not add up to 100. */
-  | 'TRL_CFG_WEIGHTS'
-  /** A reference to a service, route or port that does not exist. */
-  | 'TRL_CFG_REFERENCE'
-  /** The same resource, port, host, destination or per-service policy defined twice. */
-  | 'TRL_CFG_DUPLICATE'
-  /** Warning: a route whose host and match repeat an earlier route's. */
-  | 'TRL_CFG_OVERLAP';
+/** Stable issue codes (tools may switch on them) and what each means. */
+export const ISSUE_CODES = {
+  TRL_CFG_YAML: 'YAML syntax error, or YAML that cannot become data (e.g. too many aliases).',
+  TRL_CFG_SCHEMA: 'A field of the wrong type, out of bounds, malformed, missing or unknown.',
+  TRL_CFG_KIND: '`kind` names no Trellis resource kind.',
+  TRL_CFG_API_VERSION: '`apiVersion` is not trellis.dev/v1alpha1.',
+  TRL_CFG_REGEX: 'A regular expression that does not compile.',
+  TRL_CFG_CONSTRAINT:
+    'Fields of one document that contradict each other (exactly-one-of, requires, ordering).',
+  TRL_CFG_WEIGHTS: 'Route destination weights missing or not adding up to 100.',
+  TRL_CFG_REFERENCE: 'A reference to a service, route or service port that does not exist.',
+  TRL_CFG_DUPLICATE:
+    'The same resource, port, host, alias, destination or per-target policy defined twice.',
+  TRL_CFG_OVERLAP:
+    'Warning: a route with the same host and match as an earlier route, so only one can apply.',
+} as const;
+
+export type ConfigIssueCode = keyof typeof ISSUE_CODES;
 
 export interface SourcePosition {
   readonly file: string;
@@ -33,7 +29,8 @@ export interface SourcePosition {
 
 export interface ConfigIssue {
   readonly severity: 'error' | 'warning';
-  readonly code: ConfigIssueCode;
+  /** Stable code: one of ISSUE_CODES here; other libs add their own (e.g. file reading). */
+  readonly code: string;
   /** The document the issue is in, as `kind/name` (kind lowercased), plus `.namespace` outside "default". */
   readonly document?: string;
   /** Field path inside the document, e.g. `spec.destinations[1].weight`. */

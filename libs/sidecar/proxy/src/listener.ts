@@ -13,7 +13,7 @@ import type {
 } from 'node:http2';
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { h1Exchange } from './downstream-h1.js';
 import { h2Exchange } from './downstream-h2.js';
 import type { DownstreamExchange } from './exchange.js';
