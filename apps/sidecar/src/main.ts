@@ -1,106 +1,98 @@
-// trellis-sidecar: wiring only. Config comes from a file (standalone and edge mode); the
-// admin endpoint reports what is in force. The proxy listeners plug in on the same holder.
-import { parseArgs } from 'node:util';
+// trellis-sidecar: flags → a Sidecar with its config source and admin endpoint. Wiring only.
 import { pino } from 'pino';
-import { formatHostPort, parseHostPort } from '@trellis/address';
-import type { HostPort } from '@trellis/address';
+import { formatHostPort } from '@trellis/address';
 import { formatIssue } from '@trellis/config';
-import type { Snapshot } from '@trellis/config';
 import { createAdminServer } from '@trellis/sidecar-admin';
-import { ConfigHolder, StaticConfig } from '@trellis/sidecar-runtime';
-
-const usage = `Usage: trellis-sidecar --config FILE [options]
-
-The Trellis sidecar and edge gateway.
-
-Options:
-  --config PATH        static config file or folder (standalone/edge mode); reloaded on
-                       change and on SIGHUP, keeping the last good config when a reload is invalid
-  --admin HOST:PORT    admin endpoint (default 127.0.0.1:15000): /live /ready /config
-  -h, --help           show this help`;
-
-function fail(message: string): never {
-  process.stderr.write(`trellis-sidecar: ${message}\n\n${usage}\n`);
-  process.exit(2);
-}
+import { PoolConnector, Sidecar } from '@trellis/sidecar-proxy';
+import { StaticConfig } from '@trellis/sidecar-runtime';
+import { systemClock } from '@trellis/time';
+import { parseSidecarFlags, usage } from './flags.js';
 
 let flags;
-let admin: HostPort;
 try {
-  flags = parseArgs({
-    options: {
-      config: { type: 'string' },
-      admin: { type: 'string', default: '127.0.0.1:15000' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }).values;
-  admin = parseHostPort(flags.admin ?? '', '--admin', '127.0.0.1');
+  flags = parseSidecarFlags(process.argv.slice(2), process.env);
 } catch (error) {
-  fail((error as Error).message);
+  process.stderr.write(`trellis-sidecar: ${(error as Error).message}\n\n${usage}\n`);
+  process.exit(2);
 }
 if (flags.help) {
   process.stdout.write(`${usage}\n`);
   process.exit(0);
 }
-if (!flags.config) fail('--config is required');
 
-const log = pino({ base: { component: 'sidecar' }, timestamp: pino.stdTimeFunctions.isoTime });
-const holder = new ConfigHolder((snapshot: Snapshot) => snapshot);
-const staticConfig = new StaticConfig(flags.config, holder, {
+const log = pino({
+  base: { component: 'sidecar', role: flags.role },
+  timestamp: pino.stdTimeFunctions.isoTime,
+});
+const sidecar = new Sidecar({
+  role: flags.role,
+  outbound: flags.outbound,
+  inbound: flags.app ? { listen: flags.inbound, app: flags.app } : undefined,
+  gateway: flags.listen,
+  localNamespace: flags.namespace,
+  localZone: flags.zone,
+  drainTimeoutMs: flags.drainTimeoutMs,
+  replayLimitBytes: flags.replayLimitBytes,
+  connector: new PoolConnector(systemClock),
+  clock: systemClock,
+  random: Math.random,
+  log,
+});
+
+const staticConfig = new StaticConfig(flags.config, sidecar.holder, {
   onReload(outcome, trigger) {
     if (outcome.accepted) {
+      sidecar.stats.increment('config_applied');
       log.info(
-        { trigger, version: outcome.version, hash: holder.current?.snapshot.hash },
+        { trigger, version: outcome.version, hash: sidecar.holder.current?.snapshot.hash },
         'config applied',
       );
       return;
     }
+    sidecar.stats.increment('config_rejected');
     for (const issue of outcome.issues)
       log.error({ code: issue.code, issue: formatIssue(issue) }, 'config issue');
     log.error(
-      { trigger, keptVersion: holder.current?.snapshot.version ?? null },
+      { trigger, keptVersion: sidecar.holder.current?.snapshot.version ?? null },
       'config rejected; the last good config stays in force',
     );
   },
 });
 
-const adminServer = createAdminServer({
-  views: {
-    '/live': () => ({ status: 200, body: 'live\n' }),
-    '/ready': () =>
-      holder.current ? { status: 200, body: 'ready\n' } : { status: 503, body: 'no config yet\n' },
-    '/config': () => {
-      const current = holder.current;
-      return {
-        status: current ? 200 : 503,
-        body: {
-          version: current?.snapshot.version ?? null,
-          hash: current?.snapshot.hash ?? null,
-          appliedAt: current ? new Date(current.appliedAt).toISOString() : null,
-          lastRejection: holder.lastRejection
-            ? { ...holder.lastRejection, issues: holder.lastRejection.issues.map(formatIssue) }
-            : null,
-          resources: current?.snapshot.resources ?? [],
-        },
-      };
-    },
-  },
-});
-adminServer.on('error', (error) => {
-  log.fatal({ err: error }, `cannot listen on ${formatHostPort(admin)}`);
+const admin = createAdminServer(sidecar.adminEndpoints());
+const fatal = (what: string) => (error: Error) => {
+  log.fatal({ err: error }, what);
   process.exit(1);
-});
+};
+admin.on('error', fatal(`cannot listen on admin ${formatHostPort(flags.admin)}`));
 
-await staticConfig.start();
-adminServer.listen(admin.port, admin.host, () =>
-  log.info({ admin: `http://${formatHostPort(admin)}` }, 'admin endpoint listening'),
-);
+try {
+  await staticConfig.start();
+  const bound = await sidecar.start();
+  await new Promise<void>((resolve) => admin.listen(flags.admin.port, flags.admin.host, resolve));
+  log.info(
+    {
+      ...Object.fromEntries(
+        Object.entries(bound).map(([name, address]) => [name, formatHostPort(address)]),
+      ),
+      admin: formatHostPort(flags.admin),
+    },
+    'sidecar listening',
+  );
+} catch (error) {
+  fatal('cannot start')(error as Error);
+}
 
-function shutdown(signal: string): void {
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
   log.info({ signal }, 'shutting down');
   staticConfig.stop();
-  adminServer.close(() => process.exit(0));
-  adminServer.closeAllConnections();
+  await sidecar.drain();
+  admin.close();
+  admin.closeAllConnections();
+  process.exit(0);
 }
-process.once('SIGINT', () => shutdown('SIGINT'));
-process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

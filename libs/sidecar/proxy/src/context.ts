@@ -9,6 +9,7 @@ import type { FlatHeaders } from './flat-headers.js';
 import type { RequestBodyFeed } from './request-body.js';
 import type { ProxyResponse } from './response.js';
 import type { ProxyRuntime } from './runtime.js';
+import type { UpstreamTarget } from './upstream.js';
 
 /** Facts about one request, for access logs, metrics and spans. */
 export interface RequestRecord {
@@ -40,8 +41,10 @@ export interface ProxyRequest {
   body: RequestBodyFeed | undefined;
   /** The request's deadlines, set by the timeout layer. */
   deadline: RequestDeadline | undefined;
-  /** The endpoint the current attempt goes to, set by the balance layer. */
+  /** The endpoint the current attempt goes to, set by the balance layer (outbound only). */
   endpoint: EndpointState | undefined;
+  /** Where the current attempt is sent: set by the balance layer, or fixed for inbound. */
+  upstream: UpstreamTarget | undefined;
   /** 1 for the first try; the retry layer increments it. */
   attempt: number;
   /** When the current attempt must end (clock ms; Infinity: no per-attempt limit). */

@@ -211,9 +211,14 @@ export class ProxyListener {
       socket.off('data', onData);
       socket.pause();
       socket.unshift(received);
-      if (isH2) this.#h2.emit('connection', socket);
-      else this.#h1.emit('connection', socket);
-      socket.resume();
+      if (isH2) {
+        // The HTTP/2 session reads the unshifted bytes itself on the next tick; resuming the
+        // socket here would flush them as 'data' events nobody listens to.
+        this.#h2.emit('connection', socket);
+      } else {
+        this.#h1.emit('connection', socket);
+        socket.resume();
+      }
     };
     socket.on('data', onData);
   }

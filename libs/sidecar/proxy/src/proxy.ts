@@ -88,6 +88,7 @@ export class Proxy {
         : undefined,
       deadline: undefined,
       endpoint: undefined,
+      upstream: undefined,
       attempt: 1,
       attemptDeadlineAt: Infinity,
       cancelled: undefined,

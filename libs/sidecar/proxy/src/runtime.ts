@@ -3,7 +3,7 @@
 // swapped by the ConfigHolder; state that must survive a config change (endpoint health,
 // in-flight counts, token buckets, budgets) moves over from the previous runtime when the
 // settings it depends on are unchanged.
-import { parseDuration } from '@trellis/config';
+import { buildSnapshot, parseDuration } from '@trellis/config';
 import type {
   DestinationPolicyResource,
   EndpointsResource,
@@ -95,6 +95,11 @@ export class ProxyRuntime {
     return this.#policies.get(route.id) ?? NO_POLICIES;
   }
 
+  /** A runtime with no services or routes (before any config arrives). */
+  static empty(options: RuntimeOptions): ProxyRuntime {
+    return ProxyRuntime.build(buildSnapshot([], 1), undefined, options);
+  }
+
   static build(
     snapshot: Snapshot,
     previous: ProxyRuntime | undefined,
@@ -135,6 +140,7 @@ interface ResourceIndex {
   readonly budgets: ReadonlyMap<string, Extract<Resource, { kind: 'RetryBudget' }>>;
   readonly serviceRateLimits: ReadonlyMap<string, Extract<Resource, { kind: 'RateLimit' }>>;
   readonly routeRateLimits: ReadonlyMap<string, Extract<Resource, { kind: 'RateLimit' }>>;
+  readonly singlePortServices: ReadonlySet<string>;
 }
 
 function indexResources(resources: readonly Resource[]): ResourceIndex {
@@ -143,9 +149,13 @@ function indexResources(resources: readonly Resource[]): ResourceIndex {
   const budgets = new Map<string, Extract<Resource, { kind: 'RetryBudget' }>>();
   const serviceRateLimits = new Map<string, Extract<Resource, { kind: 'RateLimit' }>>();
   const routeRateLimits = new Map<string, Extract<Resource, { kind: 'RateLimit' }>>();
+  const singlePortServices = new Set<string>();
   for (const r of resources) {
     const ns = r.metadata.namespace;
     switch (r.kind) {
+      case 'Service':
+        if (r.spec.ports.length === 1) singlePortServices.add(`${r.metadata.name}.${ns}`);
+        break;
       case 'Endpoints':
         endpoints.set(`${r.spec.service}.${ns}`, r);
         break;
@@ -163,7 +173,14 @@ function indexResources(resources: readonly Resource[]): ResourceIndex {
         break;
     }
   }
-  return { endpoints, destinationPolicies, budgets, serviceRateLimits, routeRateLimits };
+  return {
+    endpoints,
+    destinationPolicies,
+    budgets,
+    serviceRateLimits,
+    routeRateLimits,
+    singlePortServices,
+  };
 }
 
 /** Linkerd's default budget: retries ≤ 20 % of requests, plus 10 per second, over 10 s. */
@@ -176,6 +193,7 @@ function buildCluster(
   options: RuntimeOptions,
 ): Cluster {
   const serviceKey = `${ref.name}.${ref.namespace}`;
+  const singlePort = index.singlePortServices.has(serviceKey);
   const policy = index.destinationPolicies.get(serviceKey)?.spec;
   const pool = policy?.connectionPool;
   const settings: ClusterSettings = Object.freeze({
@@ -188,7 +206,8 @@ function buildCluster(
   });
   const outlier = policy?.outlierDetection;
   const endpointList: Endpoint[] = (index.endpoints.get(serviceKey)?.spec.endpoints ?? [])
-    .filter((e) => e.port === ref.targetPort)
+    // A single-port service owns every endpoint; a multi-port one the endpoints on its target port.
+    .filter((e) => singlePort || e.port === ref.targetPort)
     .map((e) => ({
       id: `${e.address}:${e.port}`,
       address: e.address,

@@ -5,12 +5,15 @@ import { compose } from './context.js';
 import { balanceLayer } from './layers/balance.js';
 import { faultLayer } from './layers/fault.js';
 import { forwardHandler } from './layers/forward.js';
+import { inboundLayer } from './layers/inbound.js';
 import { rateLimitLayer } from './layers/rate-limit.js';
 import { retryLayer } from './layers/retry.js';
 import { routeLayer } from './layers/route.js';
 import { timeoutLayer } from './layers/timeout.js';
+import type { HostPort } from '@trellis/address';
 import type { UpstreamConnector } from './upstream.js';
 
+/** Outbound and edge traffic: routed, balanced and protected by the route's policies. */
 export function buildStack(connector: UpstreamConnector): Handler {
   return compose(
     [
@@ -27,6 +30,19 @@ export function buildStack(connector: UpstreamConnector): Handler {
       retryLayer(),
       // Per attempt: circuit-breaker admission, endpoint pick, outcome feedback.
       balanceLayer(),
+    ],
+    forwardHandler(connector),
+  );
+}
+
+/** Inbound traffic: straight to the local application; failures become proxy answers. */
+export function buildInboundStack(connector: UpstreamConnector, app: HostPort): Handler {
+  return compose(
+    [
+      inboundLayer(app),
+      // Without a route there is nothing to retry; the layer maps connect failures and resets
+      // to their x-trellis-error answers.
+      retryLayer(),
     ],
     forwardHandler(connector),
   );

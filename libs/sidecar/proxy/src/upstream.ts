@@ -34,6 +34,16 @@ export interface UpstreamTarget {
   readonly address: string;
   readonly port: number;
   readonly protocol: Protocol;
+  /** Connection settings of the destination; the first call to an endpoint sizes its pool. */
+  readonly pool?: UpstreamPoolSettings;
+}
+
+export interface UpstreamPoolSettings {
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+  readonly maxRequestsPerConnection: number | undefined;
 }
 
 export interface UpstreamConnector {

@@ -62,6 +62,12 @@ export function balanceLayer(): Layer {
       );
     }
     request.endpoint = endpoint;
+    request.upstream = {
+      address: endpoint.endpoint.address,
+      port: endpoint.endpoint.port,
+      protocol: cluster.ref.protocol,
+      pool: cluster.settings,
+    };
     request.record.endpoint = endpoint.id;
     const lease = cluster.endpoints.start(endpoint);
     const startedAt = request.clock.now();

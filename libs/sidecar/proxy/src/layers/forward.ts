@@ -19,12 +19,16 @@ function expectsTrailers(headers: readonly string[]): boolean {
 export function forwardHandler(connector: UpstreamConnector): Handler {
   return (request) =>
     new Promise<ProxyResponse>((resolve, reject) => {
-      const endpoint = request.endpoint?.endpoint;
-      const destination = request.destination;
-      if (!endpoint || !destination) {
-        reject(new Error('forward reached without an endpoint: the balance layer must run first'));
+      const upstream = request.upstream;
+      if (!upstream) {
+        reject(
+          new Error(
+            'forward reached without an upstream: the balance or inbound layer must run first',
+          ),
+        );
         return;
       }
+      const endpointId = `${upstream.address}:${upstream.port}`;
       const headers = request.headers.slice();
       headers.push('x-trellis-attempt', String(request.attempt));
       const body = new UpstreamBody();
@@ -44,7 +48,7 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
             body,
             trailers: expectsTrailers(responseHeaders),
             error: undefined,
-            endpoint: endpoint.id,
+            endpoint: endpointId,
           });
         },
         onData: (chunk) => body.push(chunk),
@@ -59,7 +63,7 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
         },
       };
       const call = connector.request(
-        { address: endpoint.address, port: endpoint.port, protocol: destination.protocol },
+        upstream,
         {
           method: request.exchange.method,
           target: request.upstreamTarget,
@@ -85,7 +89,7 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
             fail(
               new UpstreamError(
                 'per-try-timeout',
-                `no response from ${endpoint.id} within the per-try timeout`,
+                `no response from ${endpointId} within the per-try timeout`,
               ),
             ),
           )

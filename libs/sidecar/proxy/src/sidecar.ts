@@ -1,0 +1,275 @@
+// A running sidecar: its listeners (outbound and inbound, or one edge-gateway listener), the
+// config holder they read from, counters, and the admin views. Where config comes from (a
+// static file, the control plane) is wired by the caller through `holder`.
+import type { HostPort } from '@trellis/address';
+import { formatHostPort } from '@trellis/address';
+import { formatIssue } from '@trellis/config';
+import { errors } from '@trellis/sidecar-resilience';
+import { ConfigHolder } from '@trellis/sidecar-runtime';
+import type { AdminEndpoints } from '@trellis/sidecar-admin';
+import type { Clock } from '@trellis/time';
+import type { Handler } from './context.js';
+import type { ListenerLimits } from './listener.js';
+import { ProxyListener, defaultListenerLimits } from './listener.js';
+import { Proxy } from './proxy.js';
+import type { CompletedRequest } from './proxy.js';
+import { ProxyRuntime } from './runtime.js';
+import { buildInboundStack, buildStack } from './stack.js';
+import { SidecarStats } from './stats.js';
+import type { UpstreamConnector } from './upstream.js';
+
+/** The logging calls the sidecar makes; pino's logger satisfies it. */
+export interface Logger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export type SidecarRole = 'sidecar' | 'gateway';
+
+export interface SidecarOptions {
+  readonly role: SidecarRole;
+  /** Sidecar role: where the app's outgoing calls arrive (default 127.0.0.1:15001). */
+  readonly outbound?: HostPort;
+  /** Sidecar role: where calls from other pods arrive, and the app they go to. */
+  readonly inbound?: { readonly listen: HostPort; readonly app: HostPort };
+  /** Gateway role: the public listener. */
+  readonly gateway?: HostPort;
+  readonly localNamespace: string;
+  readonly localZone?: string;
+  readonly drainTimeoutMs: number;
+  readonly replayLimitBytes: number;
+  readonly limits?: ListenerLimits;
+  readonly connector: UpstreamConnector;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly log: Logger;
+  /** Observes every finished request (access log, metrics). */
+  readonly onComplete?: (completed: CompletedRequest, listener: string) => void;
+}
+
+interface NamedListener {
+  readonly name: string;
+  readonly address: HostPort;
+  readonly listener: ProxyListener;
+}
+
+export class Sidecar {
+  readonly holder: ConfigHolder<ProxyRuntime>;
+  readonly stats = new SidecarStats();
+  readonly #options: SidecarOptions;
+  readonly #listeners: NamedListener[] = [];
+  #bound: Record<string, HostPort> = {};
+  #draining = false;
+
+  constructor(options: SidecarOptions) {
+    this.#options = options;
+    const runtimeOptions = {
+      localNamespace: options.localNamespace,
+      localZone: options.localZone,
+      clock: options.clock,
+      random: options.random,
+    };
+    this.holder = new ConfigHolder((snapshot, previous: ProxyRuntime | undefined) =>
+      ProxyRuntime.build(snapshot, previous, runtimeOptions),
+    );
+    this.holder.onApplied((applied) => {
+      const keep = new Set<string>();
+      for (const cluster of applied.runtime.clusters()) {
+        for (const e of cluster.endpoints.endpoints)
+          keep.add(`${cluster.ref.protocol}/${e.endpoint.address}:${e.endpoint.port}`);
+      }
+      if (options.inbound) {
+        for (const protocol of ['http1', 'h2c'])
+          keep.add(`${protocol}/${options.inbound.app.host}:${options.inbound.app.port}`);
+      }
+      options.connector.retain(keep);
+    });
+    const outboundStack = buildStack(options.connector);
+    if (options.role === 'gateway') {
+      this.#addListener(
+        'gateway',
+        options.gateway ?? { host: '0.0.0.0', port: 8080 },
+        outboundStack,
+      );
+    } else {
+      this.#addListener(
+        'outbound',
+        options.outbound ?? { host: '127.0.0.1', port: 15001 },
+        outboundStack,
+      );
+      if (options.inbound)
+        this.#addListener(
+          'inbound',
+          options.inbound.listen,
+          buildInboundStack(options.connector, options.inbound.app),
+        );
+    }
+  }
+
+  /** Binds every listener; resolves with the bound addresses by listener name. */
+  async start(): Promise<Record<string, HostPort>> {
+    for (const { name, address, listener } of this.#listeners) {
+      this.#bound[name] = await listener.listen(address.port, address.host);
+    }
+    return { ...this.#bound };
+  }
+
+  get ready(): boolean {
+    return (
+      !this.#draining &&
+      this.holder.current !== undefined &&
+      Object.keys(this.#bound).length === this.#listeners.length
+    );
+  }
+
+  /** Graceful drain: no new connections, GOAWAY / Connection: close, in-flight requests finish. */
+  async drain(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    const started = this.#options.clock.now();
+    this.#options.log.info({ deadlineMs: this.#options.drainTimeoutMs }, 'draining');
+    await Promise.all(
+      this.#listeners.map(({ listener }) => listener.drain(this.#options.drainTimeoutMs)),
+    );
+    await this.#options.connector.close();
+    this.#options.log.info({ tookMs: Math.round(this.#options.clock.now() - started) }, 'drained');
+  }
+
+  adminEndpoints(): AdminEndpoints {
+    return {
+      views: {
+        '/live': () => ({ status: 200, body: 'live\n' }),
+        '/ready': () =>
+          this.ready
+            ? { status: 200, body: 'ready\n' }
+            : { status: 503, body: this.#draining ? 'draining\n' : 'not ready\n' },
+        '/config': () => {
+          const current = this.holder.current;
+          const rejection = this.holder.lastRejection;
+          return {
+            status: current ? 200 : 503,
+            body: {
+              version: current?.snapshot.version ?? null,
+              hash: current?.snapshot.hash ?? null,
+              appliedAt: current ? new Date(current.appliedAt).toISOString() : null,
+              lastRejection: rejection
+                ? {
+                    version: rejection.version,
+                    at: new Date(rejection.at).toISOString(),
+                    issues: rejection.issues.map(formatIssue),
+                  }
+                : null,
+              hosts: current?.runtime.routes.hosts() ?? [],
+              resources: current?.snapshot.resources ?? [],
+            },
+          };
+        },
+        '/clusters': () => {
+          const runtime = this.holder.current?.runtime;
+          const clusters = runtime ? [...runtime.clusters()] : [];
+          return {
+            status: 200,
+            body: clusters.map((c) => ({
+              name: c.ref.key,
+              protocol: c.ref.protocol,
+              settings: c.settings,
+              limits: {
+                activeRequests: c.breaker.active('active-requests'),
+                activeRetries: c.breaker.active('active-retries'),
+              },
+              ...c.endpoints.snapshot(),
+            })),
+          };
+        },
+        '/stats': () => ({
+          status: 200,
+          body: {
+            ...this.stats.toJSON(),
+            config_version: this.holder.current?.snapshot.version ?? 0,
+            listeners: this.#listenerStats(),
+          },
+        }),
+      },
+      actions: {
+        '/drain': () => {
+          void this.drain();
+          return { status: 202, body: { draining: true } };
+        },
+      },
+    };
+  }
+
+  #listenerStats(): Record<string, { address: string; connections: number }> {
+    return Object.fromEntries(
+      this.#listeners.map(({ name, listener }) => [
+        name,
+        {
+          address: this.#bound[name] ? formatHostPort(this.#bound[name]) : '',
+          connections: listener.connections,
+        },
+      ]),
+    );
+  }
+
+  #addListener(name: string, address: HostPort, stack: Handler): void {
+    const options = this.#options;
+    const inbound = name === 'inbound';
+    const emptyRuntime = inbound
+      ? ProxyRuntime.empty({
+          localNamespace: options.localNamespace,
+          clock: options.clock,
+          random: options.random,
+        })
+      : undefined;
+    const proxy = new Proxy({
+      // Inbound traffic flows before (and whatever) the mesh config says.
+      runtime: () => this.holder.current?.runtime ?? emptyRuntime,
+      stack,
+      clock: options.clock,
+      random: options.random,
+      replayLimitBytes: options.replayLimitBytes,
+      onComplete: (completed) => this.#count(completed, name),
+      onInternalError: (error, request) => {
+        this.stats.increment('internal_errors');
+        options.log.error(
+          { err: error, requestId: request.requestId, listener: name },
+          'internal proxy error',
+        );
+      },
+    });
+    const listener = new ProxyListener(
+      {
+        onExchange: (exchange) => {
+          this.stats.increment('requests_total');
+          proxy.handle(exchange);
+        },
+        onBadRequest: (reason, protocol, remoteAddress) => {
+          this.stats.increment('bad_requests');
+          options.log.warn(
+            { listener: name, reason, protocol, remoteAddress },
+            'bad request rejected',
+          );
+        },
+      },
+      options.limits ?? defaultListenerLimits,
+    );
+    this.#listeners.push({ name, address, listener });
+  }
+
+  #count(completed: CompletedRequest, listener: string): void {
+    const { status, request, outcome } = completed;
+    const statusClass = Math.floor(status / 100);
+    if (statusClass >= 2 && statusClass <= 5)
+      this.stats.increment(`responses_${statusClass}xx` as 'responses_2xx');
+    if (request.record.error) this.stats.incrementLocal(request.record.error);
+    if (request.record.attempts > 1)
+      this.stats.increment('retries_total', request.record.attempts - 1);
+    if (outcome === 'client-gone') this.stats.increment('client_aborts');
+    if (outcome === 'upstream-error') this.stats.increment('upstream_body_errors');
+    this.#options.onComplete?.(completed, listener);
+  }
+}
+
+/** Every `x-trellis-error` value the proxy can answer with (for docs and tests). */
+export const trellisErrorValues = Object.values(errors).map((e) => e.headerValue);
