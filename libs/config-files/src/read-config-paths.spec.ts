@@ -42,7 +42,6 @@ describe('readConfigPaths', () => {
         severity: 'error',
         code: 'TRL_CFG_READ',
         message: 'cannot read missing.yaml: no such file or directory',
-        source: { file: 'missing.yaml', line: 1, column: 1 },
       },
     ]);
   });

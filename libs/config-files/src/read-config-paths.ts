@@ -42,7 +42,6 @@ export async function readConfigPaths(
       severity: 'error',
       code: 'TRL_CFG_READ',
       message: `cannot read ${display(path)}: ${describeFsError(error)}`,
-      source: { file: display(path), line: 1, column: 1 },
     });
 
   const visit = async (path: string, explicit: boolean): Promise<void> => {

@@ -23,7 +23,11 @@ export function isDuration(text: string): boolean {
  */
 export function parseDuration(text: string): number {
   if (!isDuration(text)) {
-    throw new ConfigError(`${DURATION_MESSAGE} (got ${JSON.stringify(text)})`, [], 'TRL_CFG_DURATION');
+    throw new ConfigError(
+      `${DURATION_MESSAGE} (got ${JSON.stringify(text)})`,
+      [],
+      'TRL_CFG_DURATION',
+    );
   }
   let micros = 0;
   for (const [, amount, unit] of text.matchAll(TERM)) {
