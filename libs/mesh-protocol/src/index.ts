@@ -1,0 +1,36 @@
+// @trellis/mesh-protocol: control plane ⇄ sidecar protocol v1 over NATS — subjects, message
+// shapes and strict decoders. Pure: no connection code (that lives with each side).
+export { ProtocolError } from './errors.js';
+export type { ProtocolErrorCode } from './errors.js';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  decodeConfigUpdate,
+  decodeProxyStatus,
+  decodeSyncReply,
+  decodeSyncRequest,
+  encodeMessage,
+} from './messages.js';
+export type {
+  ConfigUpdate,
+  ProxyIdentity,
+  ProxyRole,
+  ProxyStatus,
+  ProxyStatusKind,
+  SyncReply,
+  SyncRequest,
+  WireSnapshot,
+} from './messages.js';
+export {
+  CONTROL_PLANE_QUEUE,
+  KV_CONFIG_BUCKET,
+  KV_CONFIG_KEY,
+  KV_LEADER_BUCKET,
+  KV_LEADER_KEY,
+  SUBJECT_PREFIX,
+  isSubjectToken,
+  parseProxySubject,
+  subjects,
+} from './subjects.js';
+export { applyConfigUpdate, makeConfigUpdate } from './increments.js';
+export type { UpdateOutcome } from './increments.js';
