@@ -22,7 +22,7 @@ export { renderConfigReference } from './reference.js';
 export { PROTOCOLS } from './schema/service.js';
 export type { Protocol, ServicePort, ServiceResource } from './schema/service.js';
 export type { Endpoint, EndpointsResource } from './schema/endpoints.js';
-export { HTTP_METHODS, REDIRECT_STATUSES, RETRY_ON } from './schema/route.js';
+export { DOWNSTREAM_PROTOCOLS, HTTP_METHODS, REDIRECT_STATUSES, RETRY_ON } from './schema/route.js';
 export type {
   Destination,
   HeaderMatch,

@@ -45,6 +45,8 @@ export const RETRY_ON = [
 ] as const;
 export type RetryOn = (typeof RETRY_ON)[number];
 
+export const DOWNSTREAM_PROTOCOLS = ['http1', 'h2c'] as const;
+
 export const REDIRECT_STATUSES = [301, 302, 303, 307, 308] as const;
 
 const MATCH_VALUE_MAX = 4096;
@@ -116,6 +118,12 @@ export const RouteMatchSchema = Obj(
       Type.Array(QueryMatchSchema, {
         description: 'All of these query matches hold.',
         maxItems: 32,
+      }),
+    ),
+    protocol: Type.Optional(
+      StringEnum(DOWNSTREAM_PROTOCOLS, {
+        description:
+          'The HTTP version the client spoke to the proxy: http1 (HTTP/1.1) or h2c (cleartext HTTP/2), e.g. to send HTTP/2 clients to an h2c backend.',
       }),
     ),
   },

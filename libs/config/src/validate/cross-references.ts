@@ -250,5 +250,6 @@ function matchKey(match: RouteMatch | undefined): string {
     methods: sorted(match?.methods),
     headers: sorted(match?.headers),
     query: sorted(match?.query),
+    protocol: match?.protocol,
   });
 }

@@ -90,6 +90,8 @@ export function compileMatch(match: RouteMatch | undefined): CompiledMatch {
   }
   for (const h of match?.headers ?? []) tests.push(headerTest(h));
   for (const q of match?.query ?? []) tests.push(queryTest(q));
+  const protocol = match?.protocol;
+  if (protocol) tests.push((i) => i.request.protocol === protocol);
 
   const precedence = [
     pathRank,
@@ -97,6 +99,7 @@ export function compileMatch(match: RouteMatch | undefined): CompiledMatch {
     match?.methods ? 1 : 0,
     match?.headers?.length ?? 0,
     match?.query?.length ?? 0,
+    protocol ? 1 : 0,
   ];
   const test: MatchPredicate =
     tests.length === 0

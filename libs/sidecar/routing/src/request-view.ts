@@ -6,6 +6,8 @@ export interface RequestView {
   /** Request target: the path with its query, e.g. `/items?id=3`. */
   readonly target: string;
   readonly method: string;
+  /** The HTTP version the client spoke on this hop. */
+  readonly protocol: 'http1' | 'h2c';
   /** Value of a header by lower-case name; repeated headers joined with `, `. */
   header(name: string): string | undefined;
 }

@@ -165,6 +165,30 @@ describe('RouteTable precedence', () => {
     expect(found?.query).toBe('x=1');
   });
 
+  it('matches on the protocol the client spoke', () => {
+    const h2 = RouteTable.compile(
+      resourcesFromYaml(
+        mesh +
+          `---
+apiVersion: trellis.dev/v1alpha1
+kind: Route
+metadata: {name: h2-clients, namespace: shop}
+spec:
+  hosts: [catalog]
+  match: {protocol: h2c}
+  destinations: [{service: catalog-v2}]
+`,
+      ),
+      { localNamespace: 'shop' },
+    );
+    expect(h2.lookup(request('catalog', '/', 'GET', {}, 'h2c'))?.route.id).toBe(
+      'route/h2-clients.shop',
+    );
+    expect(h2.lookup(request('catalog', '/', 'GET', {}, 'http1'))?.route.id).toBe(
+      'route/catalog-canary.shop',
+    );
+  });
+
   it('matches method and query constraints', () => {
     expect(idOf('www.example.com', '/health', 'POST')).toBeUndefined();
     expect(idOf('api.example.com:8443', '/?version=3')).toBeUndefined();

@@ -19,6 +19,7 @@ export function request(
   target = '/',
   method = 'GET',
   headers: Record<string, string> = {},
+  protocol: 'http1' | 'h2c' = 'http1',
 ): RequestView {
-  return { authority, target, method, header: (name) => headers[name] };
+  return { authority, target, method, protocol, header: (name) => headers[name] };
 }

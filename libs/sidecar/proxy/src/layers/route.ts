@@ -19,6 +19,7 @@ export function routeLayer(): Layer {
       authority: exchange.authority,
       target: exchange.target,
       method: exchange.method,
+      protocol: exchange.protocol === 'h2' ? 'h2c' : 'http1',
       header: (name) => getHeader(request.headers, name),
     });
     if (!found) {
