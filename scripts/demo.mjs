@@ -9,7 +9,21 @@ const root = new URL('..', import.meta.url).pathname;
 const stateDir = `${root}.demo`;
 mkdirSync(stateDir, { recursive: true });
 
-const ports = { controlPlaneApi: 15080 };
+const ports = {
+  controlPlaneApi: 15080,
+  gateway: 18080,
+  gatewayAdmin: 15100,
+  frontendOut: 15001,
+  frontendAdmin: 15101,
+  catalogOut: 15002,
+  catalogAdmin: 15102,
+};
+const sidecar = (name, args) => ({
+  name,
+  command: process.execPath,
+  args: ['dist/apps/sidecar/main.js', '--config', 'examples/shop', '--namespace', 'shop', ...args],
+  ready: `http://127.0.0.1:${args[args.indexOf('--admin') + 1].split(':')[1]}/ready`,
+});
 const processes = [
   {
     name: 'control-plane',
@@ -22,6 +36,36 @@ const processes = [
       `127.0.0.1:${ports.controlPlaneApi}`,
     ],
     ready: `http://127.0.0.1:${ports.controlPlaneApi}/readyz`,
+  },
+  sidecar('gateway', [
+    '--role',
+    'gateway',
+    '--listen',
+    `127.0.0.1:${ports.gateway}`,
+    '--admin',
+    `127.0.0.1:${ports.gatewayAdmin}`,
+  ]),
+  sidecar('frontend-sidecar', [
+    '--outbound',
+    `127.0.0.1:${ports.frontendOut}`,
+    '--admin',
+    `127.0.0.1:${ports.frontendAdmin}`,
+  ]),
+  sidecar('catalog-sidecar', [
+    '--outbound',
+    `127.0.0.1:${ports.catalogOut}`,
+    '--admin',
+    `127.0.0.1:${ports.catalogAdmin}`,
+  ]),
+  {
+    name: 'shop',
+    command: process.execPath,
+    args: ['scripts/demo-services.mjs'],
+    env: {
+      TRELLIS_OUTBOUND_FRONTEND: String(ports.frontendOut),
+      TRELLIS_OUTBOUND_CATALOG: String(ports.catalogOut),
+    },
+    ready: 'http://127.0.0.1:18084/',
   },
 ];
 
@@ -92,6 +136,7 @@ try {
       cwd: root,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...spec.env },
     });
     child.name = spec.name;
     children.push(child);
@@ -113,9 +158,15 @@ try {
 }
 
 console.log(`
-Trellis demo is running. Config source: examples/shop (edit a file there and watch the control plane recompile).
-  control plane API:   http://127.0.0.1:${ports.controlPlaneApi}/api/v1/snapshot
-  config issues:       http://127.0.0.1:${ports.controlPlaneApi}/api/v1/issues
-  validate by hand:    npx meshctl validate examples/shop
+Trellis demo is running: a shop (frontend → catalog 90 % v1 / 10 % v2 → pricing) behind an edge
+gateway and sidecars, all configured from examples/shop (edit a file there: every sidecar reloads,
+the control plane recompiles; an invalid edit is rejected and the last good config stays).
+
+  through the gateway:   curl -H 'Host: shop.example.com' http://127.0.0.1:${ports.gateway}/
+  gateway admin:         http://127.0.0.1:${ports.gatewayAdmin}/config   /clusters   /stats
+  sidecar admins:        http://127.0.0.1:${ports.frontendAdmin}/stats (frontend)   http://127.0.0.1:${ports.catalogAdmin}/stats (catalog)
+  control plane API:     http://127.0.0.1:${ports.controlPlaneApi}/api/v1/snapshot   /api/v1/issues
+  validate by hand:      npx meshctl validate examples/shop
+
 Press Ctrl-C to stop everything.
 `);

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The sidecar as a candidate of ../shared/bench/peers.sh: writes a standalone edge config from
+# the harness's variables (HTTP/1.1 clients → the HTTP/1.1 upstream, h2c clients → the h2c
+# upstream) and runs the built sidecar in the foreground with its production defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${LISTEN_PORT:?set by peers.sh}" "${UPSTREAM_HOST:?}" "${UPSTREAM_PORT:?}" "${UPSTREAM_H2C_PORT:?}"
+config_dir=tmp/bench-candidate
+mkdir -p "$config_dir"
+cat > "$config_dir/bench.yaml" <<YAML
+apiVersion: trellis.dev/v1alpha1
+kind: Service
+metadata: {name: upstream-h1}
+spec: {ports: [{port: 80, protocol: http1}]}
+---
+apiVersion: trellis.dev/v1alpha1
+kind: Endpoints
+metadata: {name: upstream-h1}
+spec: {service: upstream-h1, endpoints: [{address: ${UPSTREAM_HOST}, port: ${UPSTREAM_PORT}}]}
+---
+apiVersion: trellis.dev/v1alpha1
+kind: Service
+metadata: {name: upstream-h2c}
+spec: {ports: [{port: 80, protocol: h2c}]}
+---
+apiVersion: trellis.dev/v1alpha1
+kind: Endpoints
+metadata: {name: upstream-h2c}
+spec: {service: upstream-h2c, endpoints: [{address: ${UPSTREAM_HOST}, port: ${UPSTREAM_H2C_PORT}}]}
+---
+apiVersion: trellis.dev/v1alpha1
+kind: Route
+metadata: {name: h2c-clients}
+spec:
+  hosts: [127.0.0.1, localhost]
+  match: {protocol: h2c}
+  destinations: [{service: upstream-h2c}]
+---
+apiVersion: trellis.dev/v1alpha1
+kind: Route
+metadata: {name: http1-clients}
+spec:
+  hosts: [127.0.0.1, localhost]
+  destinations: [{service: upstream-h1}]
+YAML
+# exec keeps SIGTERM going straight to the sidecar, which drains and exits.
+exec node dist/apps/sidecar/main.js --role gateway --config "$config_dir/bench.yaml" \
+  --listen "127.0.0.1:${LISTEN_PORT}" --admin "127.0.0.1:0" --drain-timeout-ms 2000

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `npm run bench:sidecar`: builds, measures the sidecar side by side with HAProxy, NGINX and a
+# direct connection (../shared/bench/peers.sh, 3 rounds), and appends the whole table, every
+# round included, to docs/benchmarks.md with the command and the machine.
+# Extra arguments go to peers.sh (e.g. --rounds 1 --peers direct,haproxy,candidate).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+harness=../shared/bench/peers.sh
+if [ ! -x "$harness" ] && [ ! -f "$harness" ]; then
+  echo "bench:sidecar needs the shared bench harness at $harness" >&2
+  exit 1
+fi
+bash scripts/ensure-deps.sh
+NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false npx nx run sidecar:build --outputStyle=static >/dev/null
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out="tmp/bench-sidecar-$stamp"
+args=(--candidate 'bash scripts/bench-candidate.sh' --rounds 3 --out "$out" "$@")
+bash "$harness" "${args[@]}"
+{
+  echo
+  echo "## Sidecar vs peers, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Command: \`npm run bench:sidecar${*:+ -- $*}\` (runs \`$harness ${args[*]}\`)."
+  echo "Machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), Node.js $(node --version), commit $(git rev-parse --short HEAD)."
+  echo
+  cat "$out/table.md"
+} >> docs/benchmarks.md
+echo "appended the table to docs/benchmarks.md (raw records in $out)"
