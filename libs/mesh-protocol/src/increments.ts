@@ -5,7 +5,11 @@ import { buildSnapshot, diffSnapshots, resourceKey } from '@trellis/config';
 import type { Resource, Snapshot } from '@trellis/config';
 import type { ConfigUpdate } from './messages.js';
 
-export function makeConfigUpdate(previous: Snapshot, next: Snapshot, publishedAt: Date): ConfigUpdate {
+export function makeConfigUpdate(
+  previous: Snapshot,
+  next: Snapshot,
+  publishedAt: Date,
+): ConfigUpdate {
   const diff = diffSnapshots(previous, next);
   return {
     version: next.version,
@@ -29,10 +33,14 @@ export type UpdateOutcome =
   /** The increment's resources do not form a valid config (the sidecar NACKs it). */
   | { readonly kind: 'invalid'; readonly error: Error };
 
-export function applyConfigUpdate(current: Snapshot | undefined, update: ConfigUpdate): UpdateOutcome {
+export function applyConfigUpdate(
+  current: Snapshot | undefined,
+  update: ConfigUpdate,
+): UpdateOutcome {
   const have = current?.version ?? 0;
   if (update.version <= have) return { kind: 'stale' };
-  if (!current || update.baseVersion !== have) return { kind: 'gap', have, base: update.baseVersion };
+  if (!current || update.baseVersion !== have)
+    return { kind: 'gap', have, base: update.baseVersion };
   const removed = new Set(update.removed.map((k) => resourceKey(k)));
   const replaced = new Map<string, Resource>();
   for (const r of [...update.added, ...update.changed]) replaced.set(resourceKey(r), r);
@@ -51,6 +59,7 @@ export function applyConfigUpdate(current: Snapshot | undefined, update: ConfigU
   } catch (error) {
     return { kind: 'invalid', error: error as Error };
   }
-  if (snapshot.hash !== update.hash) return { kind: 'hash-mismatch', expected: update.hash, got: snapshot.hash };
+  if (snapshot.hash !== update.hash)
+    return { kind: 'hash-mismatch', expected: update.hash, got: snapshot.hash };
   return { kind: 'applied', snapshot };
 }

@@ -73,7 +73,9 @@ export interface ProxyStatus {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeMessage(message: SyncRequest | SyncReply | ConfigUpdate | ProxyStatus): Uint8Array {
+export function encodeMessage(
+  message: SyncRequest | SyncReply | ConfigUpdate | ProxyStatus,
+): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
@@ -81,13 +83,19 @@ type Json = Record<string, unknown>;
 
 function parse(bytes: Uint8Array, what: string, maxBytes: number): Json {
   if (bytes.byteLength > maxBytes) {
-    throw new ProtocolError('TRL_PROTO_TOO_LARGE', `${what}: ${bytes.byteLength} bytes exceeds the ${maxBytes}-byte limit`);
+    throw new ProtocolError(
+      'TRL_PROTO_TOO_LARGE',
+      `${what}: ${bytes.byteLength} bytes exceeds the ${maxBytes}-byte limit`,
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(bytes));
   } catch (error) {
-    throw new ProtocolError('TRL_PROTO_MALFORMED', `${what}: not JSON (${(error as Error).message})`);
+    throw new ProtocolError(
+      'TRL_PROTO_MALFORMED',
+      `${what}: not JSON (${(error as Error).message})`,
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('TRL_PROTO_MALFORMED', `${what}: must be a JSON object`);
@@ -101,19 +109,22 @@ function invalid(what: string, field: string, reason: string): never {
 
 function string(obj: Json, field: string, what: string): string {
   const v = obj[field];
-  if (typeof v !== 'string') invalid(what, field, `must be a string (got ${v === null ? 'null' : typeof v})`);
+  if (typeof v !== 'string')
+    invalid(what, field, `must be a string (got ${v === null ? 'null' : typeof v})`);
   return v;
 }
 
 function version(obj: Json, field: string, what: string): number {
   const v = obj[field];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) invalid(what, field, `must be a whole number ≥ 0 (got ${JSON.stringify(v)})`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    invalid(what, field, `must be a whole number ≥ 0 (got ${JSON.stringify(v)})`);
   return v;
 }
 
 function object(obj: Json, field: string, what: string): Json {
   const v = obj[field];
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) invalid(what, field, 'must be an object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    invalid(what, field, 'must be an object');
   return v as Json;
 }
 
@@ -125,7 +136,12 @@ function array(obj: Json, field: string, what: string): unknown[] {
 
 function resources(obj: Json, field: string, what: string): Resource[] {
   return array(obj, field, what).map((r, i) => {
-    if (typeof r !== 'object' || r === null || typeof (r as Json).kind !== 'string' || typeof (r as Json).metadata !== 'object') {
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      typeof (r as Json).kind !== 'string' ||
+      typeof (r as Json).metadata !== 'object'
+    ) {
       invalid(what, `${field}[${i}]`, 'must be a resource with kind and metadata');
     }
     return r as Resource;
@@ -136,12 +152,16 @@ function identity(obj: Json, what: string): ProxyIdentity {
   const p = object(obj, 'proxy', what);
   const namespace = string(p, 'namespace', `${what}.proxy`);
   const pod = string(p, 'pod', `${what}.proxy`);
-  if (!isSubjectToken(namespace)) invalid(what, 'proxy.namespace', `must be a DNS label (got ${JSON.stringify(namespace)})`);
-  if (!isSubjectToken(pod)) invalid(what, 'proxy.pod', `must be a DNS label (got ${JSON.stringify(pod)})`);
+  if (!isSubjectToken(namespace))
+    invalid(what, 'proxy.namespace', `must be a DNS label (got ${JSON.stringify(namespace)})`);
+  if (!isSubjectToken(pod))
+    invalid(what, 'proxy.pod', `must be a DNS label (got ${JSON.stringify(pod)})`);
   const role = p.role;
-  if (role !== 'sidecar' && role !== 'gateway') invalid(what, 'proxy.role', `must be sidecar or gateway (got ${JSON.stringify(role)})`);
+  if (role !== 'sidecar' && role !== 'gateway')
+    invalid(what, 'proxy.role', `must be sidecar or gateway (got ${JSON.stringify(role)})`);
   const labels = object(p, 'labels', `${what}.proxy`);
-  for (const [k, v] of Object.entries(labels)) if (typeof v !== 'string') invalid(what, `proxy.labels.${k}`, 'must be a string');
+  for (const [k, v] of Object.entries(labels))
+    if (typeof v !== 'string') invalid(what, `proxy.labels.${k}`, 'must be a string');
   return {
     namespace,
     pod,
@@ -153,33 +173,65 @@ function identity(obj: Json, what: string): ProxyIdentity {
 }
 
 function snapshot(obj: Json, what: string): WireSnapshot {
-  return { version: version(obj, 'version', what), hash: string(obj, 'hash', what), resources: resources(obj, 'resources', what) };
+  return {
+    version: version(obj, 'version', what),
+    hash: string(obj, 'hash', what),
+    resources: resources(obj, 'resources', what),
+  };
 }
 
-export function decodeSyncRequest(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): SyncRequest {
+export function decodeSyncRequest(
+  bytes: Uint8Array,
+  maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): SyncRequest {
   const what = 'sync request';
   const obj = parse(bytes, what, maxBytes);
-  return { proxy: identity(obj, what), version: version(obj, 'version', what), hash: string(obj, 'hash', what) };
+  return {
+    proxy: identity(obj, what),
+    version: version(obj, 'version', what),
+    hash: string(obj, 'hash', what),
+  };
 }
 
-export function decodeSyncReply(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): SyncReply {
+export function decodeSyncReply(
+  bytes: Uint8Array,
+  maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): SyncReply {
   const what = 'sync reply';
   const obj = parse(bytes, what, maxBytes);
   switch (obj.kind) {
     case 'full':
-      return { kind: 'full', snapshot: snapshot(object(obj, 'snapshot', what), `${what}.snapshot`) };
+      return {
+        kind: 'full',
+        snapshot: snapshot(object(obj, 'snapshot', what), `${what}.snapshot`),
+      };
     case 'current':
-      return { kind: 'current', version: version(obj, 'version', what), hash: string(obj, 'hash', what) };
+      return {
+        kind: 'current',
+        version: version(obj, 'version', what),
+        hash: string(obj, 'hash', what),
+      };
     case 'unavailable':
       return { kind: 'unavailable', reason: string(obj, 'reason', what) };
     case 'error':
-      return { kind: 'error', code: string(obj, 'code', what), message: string(obj, 'message', what) };
+      return {
+        kind: 'error',
+        code: string(obj, 'code', what),
+        message: string(obj, 'message', what),
+      };
     default:
-      return invalid(what, 'kind', `must be full, current, unavailable or error (got ${JSON.stringify(obj.kind)})`);
+      return invalid(
+        what,
+        'kind',
+        `must be full, current, unavailable or error (got ${JSON.stringify(obj.kind)})`,
+      );
   }
 }
 
-export function decodeConfigUpdate(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): ConfigUpdate {
+export function decodeConfigUpdate(
+  bytes: Uint8Array,
+  maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): ConfigUpdate {
   const what = 'config update';
   const obj = parse(bytes, what, maxBytes);
   const update: ConfigUpdate = {
@@ -190,22 +242,40 @@ export function decodeConfigUpdate(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MES
     changed: resources(obj, 'changed', what),
     removed: array(obj, 'removed', what).map((k, i) => {
       const key = k as Json;
-      if (typeof key !== 'object' || key === null) invalid(what, `removed[${i}]`, 'must be {kind, namespace, name}');
-      return { kind: string(key, 'kind', `${what}.removed[${i}]`), namespace: string(key, 'namespace', `${what}.removed[${i}]`), name: string(key, 'name', `${what}.removed[${i}]`) } as ResourceKey;
+      if (typeof key !== 'object' || key === null)
+        invalid(what, `removed[${i}]`, 'must be {kind, namespace, name}');
+      return {
+        kind: string(key, 'kind', `${what}.removed[${i}]`),
+        namespace: string(key, 'namespace', `${what}.removed[${i}]`),
+        name: string(key, 'name', `${what}.removed[${i}]`),
+      } as ResourceKey;
     }),
     publishedAt: string(obj, 'publishedAt', what),
   };
-  if (update.version <= update.baseVersion) invalid(what, 'version', `must be greater than baseVersion ${update.baseVersion} (got ${update.version})`);
+  if (update.version <= update.baseVersion)
+    invalid(
+      what,
+      'version',
+      `must be greater than baseVersion ${update.baseVersion} (got ${update.version})`,
+    );
   return update;
 }
 
 const STATUS_KINDS: readonly ProxyStatusKind[] = ['ack', 'nack', 'heartbeat', 'goodbye'];
 
-export function decodeProxyStatus(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): ProxyStatus {
+export function decodeProxyStatus(
+  bytes: Uint8Array,
+  maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): ProxyStatus {
   const what = 'proxy status';
   const obj = parse(bytes, what, maxBytes);
   const kind = obj.kind as ProxyStatusKind;
-  if (!STATUS_KINDS.includes(kind)) invalid(what, 'kind', `must be one of ${STATUS_KINDS.join(', ')} (got ${JSON.stringify(obj.kind)})`);
+  if (!STATUS_KINDS.includes(kind))
+    invalid(
+      what,
+      'kind',
+      `must be one of ${STATUS_KINDS.join(', ')} (got ${JSON.stringify(obj.kind)})`,
+    );
   const status: ProxyStatus = {
     proxy: identity(obj, what),
     kind,
@@ -217,7 +287,8 @@ export function decodeProxyStatus(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESS
           rejectedVersion: version(obj, 'rejectedVersion', what),
           issues: array(obj, 'issues', what).map((i, n) => {
             const issue = i as Json;
-            if (typeof issue !== 'object' || issue === null || typeof issue.message !== 'string') invalid(what, `issues[${n}]`, 'must be an issue with a message');
+            if (typeof issue !== 'object' || issue === null || typeof issue.message !== 'string')
+              invalid(what, `issues[${n}]`, 'must be an issue with a message');
             return issue as unknown as ConfigIssue;
           }),
         }

@@ -10,11 +10,13 @@ export const subjects = {
   /** Broadcast: each new config version as an increment over its base version. */
   configUpdates: `${SUBJECT_PREFIX}.config.updates`,
   /** A sidecar's ACK/NACK/heartbeat/goodbye: `trellis.v1.status.<namespace>.<pod>`. */
-  status: (namespace: string, pod: string): string => `${SUBJECT_PREFIX}.status.${namespace}.${pod}`,
+  status: (namespace: string, pod: string): string =>
+    `${SUBJECT_PREFIX}.status.${namespace}.${pod}`,
   /** Every sidecar status, for the control plane's subscription. */
   allStatus: `${SUBJECT_PREFIX}.status.>`,
   /** A sidecar's telemetry summary: `trellis.v1.telemetry.<namespace>.<pod>`. */
-  telemetry: (namespace: string, pod: string): string => `${SUBJECT_PREFIX}.telemetry.${namespace}.${pod}`,
+  telemetry: (namespace: string, pod: string): string =>
+    `${SUBJECT_PREFIX}.telemetry.${namespace}.${pod}`,
   allTelemetry: `${SUBJECT_PREFIX}.telemetry.>`,
 } as const;
 
@@ -33,8 +35,12 @@ export function isSubjectToken(value: string): boolean {
 }
 
 /** `[namespace, pod]` of a status or telemetry subject, or undefined when it is not one. */
-export function parseProxySubject(subject: string, kind: 'status' | 'telemetry'): [string, string] | undefined {
+export function parseProxySubject(
+  subject: string,
+  kind: 'status' | 'telemetry',
+): [string, string] | undefined {
   const parts = subject.split('.');
-  if (parts.length !== 5 || `${parts[0]}.${parts[1]}` !== SUBJECT_PREFIX || parts[2] !== kind) return undefined;
+  if (parts.length !== 5 || `${parts[0]}.${parts[1]}` !== SUBJECT_PREFIX || parts[2] !== kind)
+    return undefined;
   return [parts[3] as string, parts[4] as string];
 }

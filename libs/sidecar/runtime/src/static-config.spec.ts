@@ -62,6 +62,15 @@ describe('StaticConfig', () => {
     expect(names(holder)).toEqual(['b']);
   });
 
+  it('does not make a new version when the content is unchanged', async () => {
+    await writeFile(file, service('a'));
+    const holder = new ConfigHolder((s: Snapshot) => s);
+    config = new StaticConfig(file, holder);
+    await config.start();
+    expect(await config.reload('signal')).toEqual({ accepted: true, version: 1 });
+    expect(holder.current?.snapshot.version).toBe(1);
+  });
+
   it('reloads by itself when the file is replaced atomically (rename)', async () => {
     await writeFile(file, service('a'));
     const holder = new ConfigHolder((s: Snapshot) => s);

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { parseSidecarFlags, usage } from './flags.js';
+
+describe('sidecar flags', () => {
+  it('has production defaults', () => {
+    const flags = parseSidecarFlags(['--config', 'mesh.yaml'], {});
+    expect(flags).toEqual({
+      help: false,
+      config: 'mesh.yaml',
+      role: 'sidecar',
+      outbound: { host: '127.0.0.1', port: 15001 },
+      inbound: { host: '0.0.0.0', port: 15006 },
+      app: undefined,
+      listen: { host: '0.0.0.0', port: 8080 },
+      admin: { host: '127.0.0.1', port: 15000 },
+      namespace: 'default',
+      zone: undefined,
+      drainTimeoutMs: 20_000,
+      replayLimitBytes: 65_536,
+    });
+  });
+
+  it('reads identity from the environment unless flags say otherwise', () => {
+    expect(
+      parseSidecarFlags(['--config', 'c'], { POD_NAMESPACE: 'shop', TRELLIS_ZONE: 'z1' }),
+    ).toMatchObject({ namespace: 'shop', zone: 'z1' });
+    expect(
+      parseSidecarFlags(['--config', 'c', '--namespace', 'x'], { POD_NAMESPACE: 'shop' }).namespace,
+    ).toBe('x');
+  });
+
+  it('parses the gateway role and addresses', () => {
+    const flags = parseSidecarFlags(
+      ['--config', 'c', '--role', 'gateway', '--listen', ':80', '--app', ':9090'],
+      {},
+    );
+    expect(flags.role).toBe('gateway');
+    expect(flags.listen).toEqual({ host: '0.0.0.0', port: 80 });
+    expect(flags.app).toEqual({ host: '127.0.0.1', port: 9090 });
+  });
+
+  it('explains each bad flag', () => {
+    expect(() => parseSidecarFlags(['--config', 'c', '--role', 'mesh'], {})).toThrow(
+      '--role must be sidecar or gateway (got "mesh")',
+    );
+    expect(() => parseSidecarFlags([], {})).toThrow('--config is required');
+    expect(() => parseSidecarFlags(['--config', 'c', '--admin', 'nope'], {})).toThrow(
+      '--admin must be HOST:PORT',
+    );
+    expect(() => parseSidecarFlags(['--config', 'c', '--drain-timeout-ms=-5'], {})).toThrow(
+      '--drain-timeout-ms must be a whole number ≥ 0 (got "-5")',
+    );
+    expect(() => parseSidecarFlags(['--bogus'], {})).toThrow(/bogus/);
+  });
+
+  it('documents every flag in the usage text', () => {
+    for (const flag of [
+      '--config',
+      '--role',
+      '--outbound',
+      '--inbound',
+      '--app',
+      '--listen',
+      '--admin',
+      '--namespace',
+      '--zone',
+      '--drain-timeout-ms',
+      '--replay-limit-bytes',
+      '--help',
+    ]) {
+      expect(usage).toContain(flag);
+    }
+  });
+});

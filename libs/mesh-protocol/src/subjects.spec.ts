@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { isSubjectToken, parseProxySubject, subjects } from './subjects.js';
+
+describe('subjects', () => {
+  it('build and parse per-proxy subjects', () => {
+    const subject = subjects.status('shop', 'catalog-1');
+    expect(subject).toBe('trellis.v1.status.shop.catalog-1');
+    expect(parseProxySubject(subject, 'status')).toEqual(['shop', 'catalog-1']);
+    expect(parseProxySubject(subject, 'telemetry')).toBeUndefined();
+    expect(parseProxySubject('trellis.v1.status.shop', 'status')).toBeUndefined();
+    expect(parseProxySubject('trellis.v2.status.shop.x', 'status')).toBeUndefined();
+  });
+
+  it('accept only tokens without dots, wildcards or spaces', () => {
+    expect(isSubjectToken('catalog-7d9f')).toBe(true);
+    for (const bad of ['', 'a.b', '*', '>', 'a b']) expect(isSubjectToken(bad)).toBe(false);
+  });
+});
