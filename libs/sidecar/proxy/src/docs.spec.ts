@@ -1,0 +1,13 @@
+// docs/sidecar.md must explain every x-trellis-error value the proxy can produce.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { trellisErrorValues } from './sidecar.js';
+
+describe('docs/sidecar.md', () => {
+  it('documents every x-trellis-error value', () => {
+    const doc = readFileSync(new URL('../../../../docs/sidecar.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Errors the proxy itself produces'));
+    const documented = [...section.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual([...trellisErrorValues].sort());
+  });
+});
