@@ -81,7 +81,10 @@ export class StaticConfig<R> {
       const current = this.#holder.current?.snapshot;
       const snapshot = buildSnapshot(loaded.resources, (current?.version ?? 0) + 1);
       // Same content as the config in force (a touch, a SIGHUP): no new version.
-      outcome = current?.hash === snapshot.hash ? { accepted: true, version: current.version } : this.#holder.apply(snapshot);
+      outcome =
+        current?.hash === snapshot.hash
+          ? { accepted: true, version: current.version }
+          : this.#holder.apply(snapshot);
       if (outcome.accepted) this.#lastText = text;
     }
     this.#options.onReload?.(outcome, trigger);
