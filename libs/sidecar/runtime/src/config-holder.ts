@@ -51,7 +51,7 @@ export class ConfigHolder<R> {
   apply(snapshot: Snapshot): ApplyResult {
     const current = this.#current;
     if (current && snapshot.version <= current.snapshot.version) {
-      return this.#reject(snapshot.version, [
+      return this.reject(snapshot.version, [
         {
           severity: 'error',
           code: 'TRL_CFG_STALE_VERSION',
@@ -63,7 +63,7 @@ export class ConfigHolder<R> {
     try {
       runtime = this.#build(snapshot, current?.runtime);
     } catch (error) {
-      return this.#reject(snapshot.version, issuesOf(error));
+      return this.reject(snapshot.version, issuesOf(error));
     }
     const applied: Applied<R> = { snapshot, runtime, appliedAt: Date.now() };
     this.#current = applied;
@@ -71,10 +71,15 @@ export class ConfigHolder<R> {
     return { accepted: true, version: snapshot.version };
   }
 
-  #reject(version: number, issues: readonly ConfigIssue[]): ApplyResult {
+  /**
+   * Records a version refused before it could be applied (a config file or update that does not
+   * validate), so the admin view and status reports show it beside the config kept in force.
+   */
+  reject(version: number, issues: readonly ConfigIssue[]): ApplyResult {
     this.#lastRejection = { version, issues, at: Date.now() };
     return { accepted: false, version, issues };
   }
+
 }
 
 function issuesOf(error: unknown): readonly ConfigIssue[] {

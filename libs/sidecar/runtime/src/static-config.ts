@@ -5,17 +5,10 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { buildSnapshot, loadConfig } from '@trellis/config';
-import type { ConfigIssue } from '@trellis/config';
 import { readConfigPaths } from '@trellis/config-files';
 import type { ApplyResult, ConfigHolder } from './config-holder.js';
 
-export type ReloadOutcome =
-  | ApplyResult
-  | {
-      readonly accepted: false;
-      readonly version: undefined;
-      readonly issues: readonly ConfigIssue[];
-    };
+export type ReloadOutcome = ApplyResult;
 
 export interface StaticConfigOptions {
   /** Quiet time after a file-system event before reloading (editors save in bursts). */
@@ -75,10 +68,10 @@ export class StaticConfig<R> {
     const loaded = loadConfig(read.files);
     const issues = [...read.issues, ...loaded.issues];
     let outcome: ReloadOutcome;
+    const current = this.#holder.current?.snapshot;
     if (issues.some((i) => i.severity === 'error')) {
-      outcome = { accepted: false, version: undefined, issues };
+      outcome = this.#holder.reject((current?.version ?? 0) + 1, issues);
     } else {
-      const current = this.#holder.current?.snapshot;
       const snapshot = buildSnapshot(loaded.resources, (current?.version ?? 0) + 1);
       // Same content as the config in force (a touch, a SIGHUP): no new version.
       outcome =
