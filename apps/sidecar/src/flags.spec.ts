@@ -7,6 +7,9 @@ describe('sidecar flags', () => {
     expect(flags).toEqual({
       help: false,
       config: 'mesh.yaml',
+      nats: undefined,
+      pod: 'localhost',
+      service: '',
       role: 'sidecar',
       outbound: { host: '127.0.0.1', port: 15001 },
       inbound: { host: '0.0.0.0', port: 15006 },
@@ -29,6 +32,24 @@ describe('sidecar flags', () => {
     ).toBe('x');
   });
 
+  it('takes control-plane settings from flags or the environment', () => {
+    const flags = parseSidecarFlags(['--service', 'catalog'], {
+      TRELLIS_NATS_URL: 'nats://a:4222, nats://b:4222',
+      TRELLIS_NATS_USER: 'sidecar',
+      TRELLIS_NATS_PASSWORD: 's3cret',
+      POD_NAMESPACE: 'shop',
+      POD_NAME: 'catalog-1',
+      TMPDIR: '/var/tmp',
+    });
+    expect(flags.nats).toEqual({
+      servers: ['nats://a:4222', 'nats://b:4222'],
+      user: 'sidecar',
+      password: 's3cret',
+      stateFile: '/var/tmp/trellis-sidecar-shop-catalog-1.json',
+    });
+    expect([flags.pod, flags.service, flags.config]).toEqual(['catalog-1', 'catalog', '']);
+  });
+
   it('parses the gateway role and addresses', () => {
     const flags = parseSidecarFlags(
       ['--config', 'c', '--role', 'gateway', '--listen', ':80', '--app', ':9090'],
@@ -43,7 +64,15 @@ describe('sidecar flags', () => {
     expect(() => parseSidecarFlags(['--config', 'c', '--role', 'mesh'], {})).toThrow(
       '--role must be sidecar or gateway (got "mesh")',
     );
-    expect(() => parseSidecarFlags([], {})).toThrow('--config is required');
+    expect(() => parseSidecarFlags([], {})).toThrow(
+      'give --config PATH (standalone) or --nats URL (control plane)',
+    );
+    expect(() => parseSidecarFlags(['--config', 'c', '--nats', 'nats://x'], {})).toThrow(
+      'give either --config or --nats, not both',
+    );
+    expect(() => parseSidecarFlags(['--nats', 'nats://x'], {})).toThrow(
+      '--nats needs --nats-user and --nats-password',
+    );
     expect(() => parseSidecarFlags(['--config', 'c', '--admin', 'nope'], {})).toThrow(
       '--admin must be HOST:PORT',
     );

@@ -8,9 +8,15 @@ export const usage = `Usage: trellis-sidecar --config PATH [options]
 
 The Trellis sidecar proxy, and the edge gateway (--role gateway).
 
-Config:
+Config (one of):
   --config PATH             static config file or folder (standalone and edge mode); reloaded
                             on change and on SIGHUP; an invalid reload keeps the last good config
+  --nats URL                the control plane's NATS (comma-separated URLs; $TRELLIS_NATS_URL),
+                            with --nats-user/--nats-password ($TRELLIS_NATS_USER,
+                            $TRELLIS_NATS_PASSWORD)
+  --state-file PATH         where the last good config from the control plane is kept, to start
+                            from it when the control plane is down (default
+                            $TMPDIR/trellis-sidecar-<namespace>-<pod>.json)
 Roles and listeners:
   --role sidecar|gateway    sidecar: outbound + inbound listeners (default)
                             gateway: one public listener routing by host and path
@@ -23,6 +29,8 @@ Roles and listeners:
 Identity:
   --namespace NS            namespace of this workload; short service names resolve in it
                             (default $POD_NAMESPACE or "default")
+  --pod NAME                pod name ($POD_NAME, else the host name)
+  --service NAME            the service this workload belongs to ($TRELLIS_SERVICE)
   --zone ZONE               zone of this workload, for zone-aware balancing ($TRELLIS_ZONE)
 Behaviour:
   --drain-timeout-ms N      longest graceful drain on SIGTERM (default 20000)
@@ -30,9 +38,20 @@ Behaviour:
                             retried (default 65536)
   -h, --help                show this help`;
 
+export interface NatsFlags {
+  readonly servers: string[];
+  readonly user: string;
+  readonly password: string;
+  readonly stateFile: string;
+}
+
 export interface SidecarFlags {
   readonly help: boolean;
+  /** Static config path; '' when config comes from the control plane. */
   readonly config: string;
+  readonly nats: NatsFlags | undefined;
+  readonly pod: string;
+  readonly service: string;
   readonly role: SidecarRole;
   readonly outbound: HostPort;
   readonly inbound: HostPort;
@@ -57,11 +76,18 @@ function wholeNumber(value: string | undefined, flag: string, fallback: number):
 export function parseSidecarFlags(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  hostname = 'localhost',
 ): SidecarFlags {
   const { values } = parseArgs({
     args: [...argv],
     options: {
       config: { type: 'string' },
+      nats: { type: 'string' },
+      'nats-user': { type: 'string' },
+      'nats-password': { type: 'string' },
+      'state-file': { type: 'string' },
+      pod: { type: 'string' },
+      service: { type: 'string' },
       role: { type: 'string', default: 'sidecar' },
       outbound: { type: 'string', default: '127.0.0.1:15001' },
       inbound: { type: 'string', default: '0.0.0.0:15006' },
@@ -78,18 +104,46 @@ export function parseSidecarFlags(
   const role = values.role;
   if (role !== 'sidecar' && role !== 'gateway')
     throw new Error(`--role must be sidecar or gateway (got "${role}")`);
-  if (!values.help && !values.config)
-    throw new Error('--config is required (control-plane delivery arrives with the NATS client)');
+  const natsUrl = values.nats ?? env.TRELLIS_NATS_URL;
+  if (!values.help && !values.config && !natsUrl) {
+    throw new Error('give --config PATH (standalone) or --nats URL (control plane)');
+  }
+  if (values.config && natsUrl) throw new Error('give either --config or --nats, not both');
+  const namespace = values.namespace ?? env.POD_NAMESPACE ?? 'default';
+  const pod = values.pod ?? env.POD_NAME ?? hostname;
+  let nats: NatsFlags | undefined;
+  if (natsUrl) {
+    const user = values['nats-user'] ?? env.TRELLIS_NATS_USER;
+    const password = values['nats-password'] ?? env.TRELLIS_NATS_PASSWORD;
+    if (!user || !password) {
+      throw new Error(
+        '--nats needs --nats-user and --nats-password (NATS always runs with authentication)',
+      );
+    }
+    nats = {
+      servers: natsUrl
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      user,
+      password,
+      stateFile:
+        values['state-file'] ?? `${env.TMPDIR ?? '/tmp'}/trellis-sidecar-${namespace}-${pod}.json`,
+    };
+  }
   return {
     help: values.help ?? false,
     config: values.config ?? '',
+    nats,
+    pod,
+    service: values.service ?? env.TRELLIS_SERVICE ?? '',
     role,
     outbound: parseHostPort(values.outbound ?? '', '--outbound', '127.0.0.1'),
     inbound: parseHostPort(values.inbound ?? '', '--inbound'),
     app: values.app === undefined ? undefined : parseHostPort(values.app, '--app', '127.0.0.1'),
     listen: parseHostPort(values.listen ?? '', '--listen'),
     admin: parseHostPort(values.admin ?? '', '--admin', '127.0.0.1'),
-    namespace: values.namespace ?? env.POD_NAMESPACE ?? 'default',
+    namespace,
     zone: values.zone ?? env.TRELLIS_ZONE,
     drainTimeoutMs: wholeNumber(values['drain-timeout-ms'], '--drain-timeout-ms', 20_000),
     replayLimitBytes: wholeNumber(values['replay-limit-bytes'], '--replay-limit-bytes', 64 * 1024),

@@ -1,16 +1,20 @@
-// trellis-sidecar: flags → a Sidecar with its config source and admin endpoint. Wiring only.
+// trellis-sidecar: flags → a Sidecar with its config source (a static file, or the control
+// plane over NATS) and its admin endpoint. Wiring only.
+import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { formatHostPort } from '@trellis/address';
 import { formatIssue } from '@trellis/config';
 import { createAdminServer } from '@trellis/sidecar-admin';
+import { ControlPlaneClient } from '@trellis/sidecar-delivery';
 import { PoolConnector, Sidecar } from '@trellis/sidecar-proxy';
 import { StaticConfig } from '@trellis/sidecar-runtime';
 import { systemClock } from '@trellis/time';
 import { parseSidecarFlags, usage } from './flags.js';
+import type { SidecarFlags } from './flags.js';
 
-let flags;
+let flags: SidecarFlags;
 try {
-  flags = parseSidecarFlags(process.argv.slice(2), process.env);
+  flags = parseSidecarFlags(process.argv.slice(2), process.env, hostname());
 } catch (error) {
   process.stderr.write(`trellis-sidecar: ${(error as Error).message}\n\n${usage}\n`);
   process.exit(2);
@@ -21,7 +25,7 @@ if (flags.help) {
 }
 
 const log = pino({
-  base: { component: 'sidecar', role: flags.role },
+  base: { component: 'sidecar', role: flags.role, pod: flags.pod },
   timestamp: pino.stdTimeFunctions.isoTime,
 });
 const sidecar = new Sidecar({
@@ -38,28 +42,61 @@ const sidecar = new Sidecar({
   random: Math.random,
   log,
 });
-
-const staticConfig = new StaticConfig(flags.config, sidecar.holder, {
-  onReload(outcome, trigger) {
-    if (outcome.accepted) {
-      sidecar.stats.increment('config_applied');
-      log.info(
-        { trigger, version: outcome.version, hash: sidecar.holder.current?.snapshot.hash },
-        'config applied',
-      );
-      return;
-    }
-    sidecar.stats.increment('config_rejected');
-    for (const issue of outcome.issues)
-      log.error({ code: issue.code, issue: formatIssue(issue) }, 'config issue');
-    log.error(
-      { trigger, keptVersion: sidecar.holder.current?.snapshot.version ?? null },
-      'config rejected; the last good config stays in force',
-    );
-  },
+sidecar.holder.onApplied((applied) => {
+  sidecar.stats.increment('config_applied');
+  log.info({ version: applied.snapshot.version, hash: applied.snapshot.hash }, 'config applied');
 });
 
-const admin = createAdminServer(sidecar.adminEndpoints());
+/** Where config comes from: both sources report the same way and stop on shutdown. */
+interface ConfigSource {
+  start(): Promise<unknown>;
+  stop(): Promise<void> | void;
+  views: Record<string, () => { status: number; body: unknown }>;
+}
+
+function configSource(): ConfigSource {
+  const nats = flags.nats;
+  if (nats) {
+    const client = new ControlPlaneClient({
+      servers: nats.servers,
+      user: nats.user,
+      password: nats.password,
+      identity: {
+        namespace: flags.namespace,
+        pod: flags.pod,
+        service: flags.service,
+        role: flags.role,
+        labels: {},
+        startedAt: new Date().toISOString(),
+      },
+      holder: sidecar.holder,
+      persistPath: nats.stateFile,
+      log,
+    });
+    return {
+      start: () => client.start(),
+      stop: () => client.close(),
+      views: { '/sync': () => ({ status: 200, body: client.state() }) },
+    };
+  }
+  const file = new StaticConfig(flags.config, sidecar.holder, {
+    onReload(outcome, trigger) {
+      if (outcome.accepted) return;
+      sidecar.stats.increment('config_rejected');
+      for (const issue of outcome.issues)
+        log.error({ code: issue.code, issue: formatIssue(issue) }, 'config issue');
+      log.error(
+        { trigger, keptVersion: sidecar.holder.current?.snapshot.version ?? null },
+        'config rejected; the last good config stays in force',
+      );
+    },
+  });
+  return { start: () => file.start(), stop: () => file.stop(), views: {} };
+}
+
+const source = configSource();
+const endpoints = sidecar.adminEndpoints();
+const admin = createAdminServer({ ...endpoints, views: { ...endpoints.views, ...source.views } });
 const fatal = (what: string) => (error: Error) => {
   log.fatal({ err: error }, what);
   process.exit(1);
@@ -67,7 +104,7 @@ const fatal = (what: string) => (error: Error) => {
 admin.on('error', fatal(`cannot listen on admin ${formatHostPort(flags.admin)}`));
 
 try {
-  await staticConfig.start();
+  await source.start();
   const bound = await sidecar.start();
   await new Promise<void>((resolve) => admin.listen(flags.admin.port, flags.admin.host, resolve));
   log.info(
@@ -76,6 +113,7 @@ try {
         Object.entries(bound).map(([name, address]) => [name, formatHostPort(address)]),
       ),
       admin: formatHostPort(flags.admin),
+      config: flags.nats ? `nats ${flags.nats.servers.join(',')}` : flags.config,
     },
     'sidecar listening',
   );
@@ -88,8 +126,8 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
-  staticConfig.stop();
   await sidecar.drain();
+  await source.stop();
   admin.close();
   admin.closeAllConnections();
   process.exit(0);
