@@ -48,7 +48,7 @@ export const EndpointsSpecSchema = Obj(
     service: Name('Service in the same namespace these endpoints back; one Endpoints per service.'),
     endpoints: Type.Array(EndpointSchema, {
       description: 'The endpoints; empty when the service has none.',
-      maxItems: 1000,
+      maxItems: 10_000,
     }),
   },
   { description: 'Endpoints specification.' },
