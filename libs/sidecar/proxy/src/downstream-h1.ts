@@ -76,16 +76,34 @@ class H1Response implements ResponseWriter {
   }
 }
 
+/**
+ * Authority and origin-form target of a request. An absolute-form target (`GET http://a/b`)
+ * names the authority itself, and Host must then be ignored (RFC 9112 §3.2.2): routing by Host
+ * while the upstream reads the URI would let the two disagree on the destination.
+ */
+function targetOf(req: IncomingMessage): { authority: string; target: string } {
+  const url = req.url ?? '/';
+  if (url.startsWith('/') || url === '*' || !/^https?:\/\//i.test(url))
+    return { authority: req.headers.host ?? '', target: url };
+  try {
+    const parsed = new URL(url);
+    return { authority: parsed.host, target: `${parsed.pathname}${parsed.search}` };
+  } catch {
+    return { authority: req.headers.host ?? '', target: url };
+  }
+}
+
 export function h1Exchange(req: IncomingMessage, res: ServerResponse): DownstreamExchange {
   const headers = lowerCaseNames(req.rawHeaders);
+  const { authority, target } = targetOf(req);
   const length = req.headers['content-length'];
   const hasBody =
     req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
   return {
     protocol: 'http/1.1',
     method: req.method ?? 'GET',
-    authority: req.headers.host ?? '',
-    target: req.url ?? '/',
+    authority,
+    target,
     headers,
     remoteAddress: req.socket.remoteAddress ?? '',
     hasBody,

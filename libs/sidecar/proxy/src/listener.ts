@@ -4,7 +4,7 @@
 // answered over HTTP/1.1 — RFC 9113 §3.1 deprecated that upgrade, and clients fall back.
 import { createServer as createH1Server } from 'node:http';
 import type { IncomingMessage, Server as H1Server, ServerResponse } from 'node:http';
-import { createServer as createH2Server } from 'node:http2';
+import { constants, createServer as createH2Server } from 'node:http2';
 import type {
   Http2Server,
   IncomingHttpHeaders,
@@ -19,6 +19,9 @@ import { h2Exchange } from './downstream-h2.js';
 import type { DownstreamExchange } from './exchange.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** Client resets on one connection before the rapid-reset guard may close it. */
+const PREMATURE_RESET_MIN = 100;
 
 export interface ListenerLimits {
   /** Largest request head (HTTP/1.1) or header list (HTTP/2), bytes. */
@@ -59,33 +62,46 @@ export class ProxyListener {
   readonly #h2: Http2Server;
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<ServerHttp2Session>();
+  readonly #limits: ListenerLimits;
+  /** The latest response on each HTTP/1.1 connection. */
+  readonly #responses = new WeakMap<Duplex, ServerResponse>();
+  /** HTTP/1.1 connections that got a refusal and close after it. */
+  readonly #refused = new WeakSet<Duplex>();
   #draining = false;
 
   constructor(events: ListenerEvents, limits: ListenerLimits = defaultListenerLimits) {
+    this.#limits = limits;
     this.#h1 = createH1Server(
       {
         maxHeaderSize: limits.maxHeaderBytes,
         requestTimeout: 0,
         headersTimeout: limits.headersTimeoutMs,
         keepAliveTimeout: limits.idleTimeoutMs,
-        requireHostHeader: true,
+        // Checked in refusalOf, so the 400 carries x-trellis-error like every other refusal.
+        requireHostHeader: false,
         joinDuplicateHeaders: true,
         noDelay: true,
       },
       (req: IncomingMessage, res: ServerResponse) => {
-        if (req.rawHeaders.length / 2 > limits.maxHeaderCount) {
-          events.onBadRequest?.('too many header fields', 'http/1.1', req.socket.remoteAddress);
-          res.writeHead(431, [
+        // Pipelined requests that Node parsed after one we refused: the connection closes
+        // once the refusal is written, so they must not reach the upstream.
+        if (this.#refused.has(req.socket)) return;
+        const refusal = refusalOf(req, limits);
+        if (refusal) {
+          events.onBadRequest?.(refusal.reason, 'http/1.1', req.socket.remoteAddress);
+          this.#refused.add(req.socket);
+          res.writeHead(refusal.status, [
             'content-type',
             'text/plain',
             'x-trellis-error',
-            'headers-too-large',
+            refusal.status === 431 ? 'headers-too-large' : 'bad-request',
             'connection',
             'close',
           ]);
-          res.end('too many header fields\n');
+          res.end(`${refusal.reason}\n`);
           return;
         }
+        this.#responses.set(req.socket, res);
         if (this.#draining) res.setHeader('connection', 'close');
         events.onExchange(h1Exchange(req, res));
       },
@@ -94,6 +110,14 @@ export class ProxyListener {
     this.#h1.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
       const reason = error.code ?? error.message;
       events.onBadRequest?.(reason, 'http/1.1', (socket as Socket).remoteAddress);
+      // A body framing error can come after the response to that request has started (or was
+      // refused above): writing a 400 now would splice a second response into the first.
+      const current = this.#responses.get(socket);
+      if (this.#refused.has(socket) || (current?.headersSent && !current.writableFinished)) {
+        if (current?.writableEnded === false) socket.destroy();
+        else socket.end();
+        return;
+      }
       if (socket.writable && !(error.code === 'ECONNRESET')) {
         const status =
           error.code === 'HPE_HEADER_OVERFLOW'
@@ -109,7 +133,7 @@ export class ProxyListener {
               : 'Bad Request';
         const body = `${text}\n`;
         socket.end(
-          `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nx-trellis-error: bad-request\r\nconnection: close\r\n\r\n${body}`,
+          `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nx-trellis-error: ${status === 431 ? 'headers-too-large' : 'bad-request'}\r\nconnection: close\r\n\r\n${body}`,
         );
       } else {
         socket.destroy();
@@ -139,18 +163,35 @@ export class ProxyListener {
       if (this.#draining) session.close();
       // Larger connection-level window than the 64 KiB default: one slow stream must not stall the rest.
       session.once('connect', () => session.setLocalWindowSize(16 * 1024 * 1024));
+      const resets = { streams: 0, resets: 0 };
+      session.on(
+        'stream',
+        (
+          stream: ServerHttp2Stream,
+          headers: IncomingHttpHeaders,
+          _flags: number,
+          rawHeaders?: string[],
+        ) => {
+          // A client reset with an error code (PROTOCOL_ERROR, …) makes Node emit 'error' on
+          // the stream; unlistened, it would crash the process. The exchange learns of the
+          // reset from 'aborted'/'close', and a started body reader has its own listener.
+          stream.on('error', () => undefined);
+          resets.streams++;
+          // Node hands streams over in batches: one the client already reset is gone by now,
+          // and its 'close' has fired, so nothing would ever cancel its upstream request.
+          if (stream.destroyed) {
+            this.#countReset(session, resets);
+            return;
+          }
+          // Only resets before the response head count: after it, 'aborted' may be the proxy
+          // itself abandoning a response whose upstream failed mid-body.
+          stream.once('aborted', () => {
+            if (!stream.headersSent) this.#countReset(session, resets);
+          });
+          events.onExchange(h2Exchange(stream, headers, rawHeaders));
+        },
+      );
     });
-    this.#h2.on(
-      'stream',
-      (
-        stream: ServerHttp2Stream,
-        headers: IncomingHttpHeaders,
-        _flags: number,
-        rawHeaders?: string[],
-      ) => {
-        events.onExchange(h2Exchange(stream, headers, rawHeaders));
-      },
-    );
     this.#h2.on('sessionError', (error: Error) =>
       events.onBadRequest?.(error.message, 'h2', undefined),
     );
@@ -198,10 +239,34 @@ export class ProxyListener {
     clearInterval(idleSweep);
   }
 
+  /**
+   * Rapid reset (CVE-2023-44487): a client that opens streams and resets them at once makes the
+   * proxy start an upstream request for each, at no cost to itself. A connection on which most
+   * streams end in a client reset before their response started is closed with GOAWAY
+   * ENHANCE_YOUR_CALM, as Envoy does for premature resets.
+   */
+  #countReset(session: ServerHttp2Session, counts: { streams: number; resets: number }): void {
+    counts.resets++;
+    if (
+      counts.resets >= PREMATURE_RESET_MIN &&
+      counts.resets * 2 > counts.streams &&
+      !session.destroyed
+    ) {
+      // The error reaches onBadRequest through 'sessionError'; the code goes in the GOAWAY.
+      session.destroy(
+        new Error('rapid reset: most streams reset by the client'),
+        constants.NGHTTP2_ENHANCE_YOUR_CALM,
+      );
+    }
+  }
+
   #dispatch(socket: Socket): void {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    // Until the first bytes decide the protocol no server's timeouts apply: a client that
+    // sends nothing, or part of the preface, must not hold the connection forever.
+    socket.setTimeout(this.#limits.headersTimeoutMs, () => socket.destroy());
     let received: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       received = received.length ? Buffer.concat([received, chunk]) : chunk;
@@ -209,6 +274,7 @@ export class ProxyListener {
       const isH2 = received.subarray(0, n).equals(PREFACE.subarray(0, n));
       if (isH2 && received.length < PREFACE.length) return; // could still be the preface
       socket.off('data', onData);
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(received);
       if (isH2) {
@@ -222,4 +288,31 @@ export class ProxyListener {
     };
     socket.on('data', onData);
   }
+}
+
+/**
+ * Requests Node's parser lets through that the proxy must not forward (RFC 9112): a body whose
+ * length cannot be known (chunked not the final coding), codings the proxy would silently drop,
+ * a missing or repeated Host, and more header fields than allowed.
+ */
+function refusalOf(
+  req: IncomingMessage,
+  limits: ListenerLimits,
+): { status: 400 | 431; reason: string } | undefined {
+  if (req.rawHeaders.length / 2 > limits.maxHeaderCount)
+    return { status: 431, reason: 'too many header fields' };
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    if ((req.rawHeaders[i] as string).toLowerCase() === 'host') hosts++;
+  if (hosts > 1 || (hosts === 0 && req.httpVersionMinor >= 1))
+    return { status: 400, reason: 'a request needs exactly one Host field' };
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) {
+    const codings = te.split(',').map((c) => c.trim().toLowerCase());
+    if (codings.at(-1) !== 'chunked')
+      return { status: 400, reason: 'chunked must be the final transfer coding' };
+    // Node removes only the chunked coding: forwarding the rest would drop the others unseen.
+    if (codings.length > 1) return { status: 400, reason: `transfer coding ${te} not supported` };
+  }
+  return undefined;
 }

@@ -154,6 +154,22 @@ function grpcStatusOf(exchange: DownstreamExchange, response: ProxyResponse): st
   return getHeader(response.headers, 'grpc-status');
 }
 
+/**
+ * grpc-message encoding (gRPC over HTTP/2): UTF-8, with every byte outside printable ASCII and
+ * `%` itself percent-encoded. encodeURIComponent would also encode `:` and the like, which
+ * clients decode with decodeURI (grpc-js) and so show as `%3A`.
+ */
+function percentEncodeGrpcMessage(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
 function writeResponse(
   exchange: DownstreamExchange,
   response: ProxyResponse,
@@ -172,7 +188,7 @@ function writeResponse(
         'grpc-status',
         grpcStatusOf(exchange, response) as string,
         'grpc-message',
-        encodeURIComponent(`trellis: ${value}`),
+        percentEncodeGrpcMessage(`trellis: ${value}`),
         'x-trellis-error',
         value,
       ],
@@ -185,7 +201,10 @@ function writeResponse(
   const headers =
     response.error === undefined ? forwardableHeaders(response.headers) : response.headers;
   const noBody =
-    exchange.method === 'HEAD' || NO_BODY_STATUSES.has(response.status) || !response.body;
+    exchange.method === 'HEAD' ||
+    NO_BODY_STATUSES.has(response.status) ||
+    !response.body ||
+    response.body.isEmpty;
   writer.head(response.status, headers, noBody, response.trailers);
   exchange.onAbort(() => response.body?.discard());
   if (noBody) {

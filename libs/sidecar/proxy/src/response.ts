@@ -16,6 +16,11 @@ export interface ResponseBody {
   discard(): void;
   /** Runs `callback` once the body is finished, however it finished (or at once if it has). */
   whenDone(callback: (outcome: BodyOutcome) => void): void;
+  /**
+   * Already complete with no bytes and no trailers: the head can end the stream (a gRPC
+   * trailers-only answer must stay one HEADERS frame with END_STREAM).
+   */
+  readonly isEmpty: boolean;
 }
 
 export interface ProxyResponse {
@@ -74,6 +79,10 @@ export class FixedBody implements ResponseBody {
 
   whenDone(callback: (outcome: BodyOutcome) => void): void {
     callback('complete');
+  }
+
+  get isEmpty(): boolean {
+    return this.content.length === 0;
   }
 }
 
@@ -147,6 +156,10 @@ export class UpstreamBody implements ResponseBody {
   whenDone(callback: (outcome: BodyOutcome) => void): void {
     if (this.#finished) callback(this.#finished);
     else this.#settled.push(callback);
+  }
+
+  get isEmpty(): boolean {
+    return this.#ended && this.#held.length === 0 && !this.#trailers?.length;
   }
 
   #finish(outcome: BodyOutcome): void {

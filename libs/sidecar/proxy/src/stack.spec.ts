@@ -79,7 +79,7 @@ describe('forwarding', () => {
     expect(written).toMatchObject({ status: 200, body: 'hello', ended: true });
     expect(written.headers).toEqual(['content-type', 'text/plain']);
     const call = connector.calls[0];
-    expect(call?.target).toEqual({ address: '10.0.0.1', port: 8080, protocol: 'http1' });
+    expect(call?.target).toMatchObject({ address: '10.0.0.1', port: 8080, protocol: 'http1' });
     expect(call?.head.target).toBe('/items?x=1');
     expect(call?.head.authority).toBe('catalog:8080');
     const headers = call?.head.headers ?? [];

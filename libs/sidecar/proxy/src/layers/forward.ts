@@ -1,6 +1,7 @@
 // The innermost handler: sends one attempt to the endpoint the balance layer picked, over the
 // destination's protocol, streaming the request body and resolving at the response head. The
 // per-try timeout and outer cancellation abort the call.
+import type { Protocol } from '@trellis/config';
 import type { Handler } from '../context.js';
 import { getHeader } from '../flat-headers.js';
 import { UpstreamBody } from '../response.js';
@@ -8,11 +9,17 @@ import type { ProxyResponse } from '../response.js';
 import { UpstreamError } from '../upstream.js';
 import type { UpstreamConnector, UpstreamHandler } from '../upstream.js';
 
-function expectsTrailers(headers: readonly string[]): boolean {
+/**
+ * Whether trailers may follow the body. Announcing them (Trailer, gRPC) is optional: HTTP/2 may
+ * send trailers on any response, HTTP/1.1 on any chunked one (a body without Content-Length).
+ */
+function mayHaveTrailers(protocol: Protocol, headers: readonly string[]): boolean {
+  if (protocol !== 'http1') return true;
   const type = getHeader(headers, 'content-type');
   return (
     (type !== undefined && type.startsWith('application/grpc')) ||
-    getHeader(headers, 'trailer') !== undefined
+    getHeader(headers, 'trailer') !== undefined ||
+    getHeader(headers, 'content-length') === undefined
   );
 }
 
@@ -46,7 +53,7 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
             status,
             headers: responseHeaders,
             body,
-            trailers: expectsTrailers(responseHeaders),
+            trailers: mayHaveTrailers(upstream.protocol, responseHeaders),
             error: undefined,
             endpoint: endpointId,
           });
