@@ -67,6 +67,8 @@ export class ProxyListener {
   readonly #responses = new WeakMap<Duplex, ServerResponse>();
   /** HTTP/1.1 connections that got a refusal and close after it. */
   readonly #refused = new WeakSet<Duplex>();
+  /** Open HTTP/1.1 connections (Node's server never listens itself, so it tracks none). */
+  readonly #h1Sockets = new Set<Socket>();
   #draining = false;
 
   constructor(events: ListenerEvents, limits: ListenerLimits = defaultListenerLimits) {
@@ -103,6 +105,10 @@ export class ProxyListener {
         }
         this.#responses.set(req.socket, res);
         if (this.#draining) res.setHeader('connection', 'close');
+        // A response that began before the drain ends its keep-alive connection when done.
+        res.once('finish', () => {
+          if (this.#draining) req.socket.end();
+        });
         events.onExchange(h1Exchange(req, res));
       },
     );
@@ -227,16 +233,16 @@ export class ProxyListener {
     this.#draining = true;
     const closed = new Promise<void>((resolve) => this.#net.close(() => resolve()));
     for (const session of this.#sessions) session.close();
-    this.#h1.closeIdleConnections();
+    for (const socket of this.#h1Sockets) {
+      const response = this.#responses.get(socket);
+      if (!response || response.writableFinished) socket.end();
+    }
     const timer = setTimeout(() => {
       for (const session of this.#sessions) session.destroy();
       for (const socket of this.#sockets) socket.destroy();
     }, deadlineMs);
-    // New idle connections appear as in-flight HTTP/1.1 responses finish.
-    const idleSweep = setInterval(() => this.#h1.closeIdleConnections(), 50);
     await closed;
     clearTimeout(timer);
-    clearInterval(idleSweep);
   }
 
   /**
@@ -282,6 +288,8 @@ export class ProxyListener {
         // socket here would flush them as 'data' events nobody listens to.
         this.#h2.emit('connection', socket);
       } else {
+        this.#h1Sockets.add(socket);
+        socket.once('close', () => this.#h1Sockets.delete(socket));
         this.#h1.emit('connection', socket);
         socket.resume();
       }
