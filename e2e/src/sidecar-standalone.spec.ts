@@ -161,7 +161,7 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
   });
 
   it('drains and exits 0 on SIGTERM, closing idle keep-alive connections at once', async () => {
-    expect(agent.totalSocketCount).toBeGreaterThan(0);
+    expect(Object.values(agent.freeSockets).flat().length).toBeGreaterThan(0);
     const started = Date.now();
     const exited = new Promise<number | null>((resolve) => sidecar.once('exit', resolve));
     sidecar.kill('SIGTERM');
