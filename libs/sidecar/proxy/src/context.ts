@@ -51,7 +51,8 @@ export interface ProxyRequest {
   attemptDeadlineAt: number;
   /** Set when an outer layer gave up on the request (timeout, client gone). */
   cancelled: Cancellation | undefined;
-  readonly onCancel: Set<(reason: Cancellation) => void>;
+  /** Called once if the request is cancelled; the attempt in flight sets it (one at a time). */
+  onCancel: ((reason: Cancellation) => void) | undefined;
 }
 
 export type Cancellation = 'request-timeout' | 'grpc-deadline' | 'client-gone';
@@ -59,7 +60,7 @@ export type Cancellation = 'request-timeout' | 'grpc-deadline' | 'client-gone';
 export function cancel(request: ProxyRequest, reason: Cancellation): void {
   if (request.cancelled) return;
   request.cancelled = reason;
-  for (const listener of request.onCancel) listener(reason);
+  request.onCancel?.(reason);
 }
 
 export type Handler = (request: ProxyRequest) => Promise<ProxyResponse>;

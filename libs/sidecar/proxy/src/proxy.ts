@@ -92,7 +92,7 @@ export class Proxy {
       attempt: 1,
       attemptDeadlineAt: Infinity,
       cancelled: undefined,
-      onCancel: new Set(),
+      onCancel: undefined,
     };
     exchange.onAbort(() => cancel(request, 'client-gone'));
     options.stack(request).then(

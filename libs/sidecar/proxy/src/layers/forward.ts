@@ -43,7 +43,7 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
       const settle = () => {
         settled = true;
         timer?.cancel();
-        request.onCancel.delete(onCancel);
+        if (request.onCancel === onCancel) request.onCancel = undefined;
       };
       const handler: UpstreamHandler = {
         onResponseHead(status, responseHeaders) {
@@ -90,7 +90,7 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
       };
       const onCancel = () =>
         fail(new UpstreamError('reset', `request cancelled (${request.cancelled})`));
-      request.onCancel.add(onCancel);
+      request.onCancel = onCancel;
       const timer = Number.isFinite(request.attemptDeadlineAt)
         ? request.clock.setTimer(request.attemptDeadlineAt - request.clock.now(), () =>
             fail(
