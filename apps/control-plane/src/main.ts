@@ -1,22 +1,42 @@
-// trellis-control-plane: wires config sources → compile pipeline → HTTP API.
-// Delivery to sidecars over NATS plugs in after the pipeline (see docs/protocol.md).
+// trellis-control-plane: wires config sources → compile pipeline → HTTP API, and with --nats the
+// delivery to sidecars (docs/protocol.md): stored versions, writer lease, updates, sync replies,
+// sync state, metrics. Logic lives in the libs; this file parses options and connects them.
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { parseHostPort } from '@trellis/address';
 import { formatIssue } from '@trellis/config';
 import { compilePipeline, createApiServer } from '@trellis/control-plane-core';
-import type { CompileResult } from '@trellis/control-plane-core';
+import type { ApiRoute, CompileResult } from '@trellis/control-plane-core';
+import {
+  ControlPlaneDelivery,
+  DeliveryMetrics,
+  connectToNats,
+  deliveryRoutes,
+} from '@trellis/control-plane-delivery';
 import { folderSource } from '@trellis/control-plane-sources';
 
 const usage = `Usage: trellis-control-plane --source DIR [options]
 
-Watches Trellis config documents, validates and compiles them into versioned snapshots.
+Watches Trellis config documents, validates and compiles them into versioned snapshots, and with
+--nats delivers them to the sidecars (docs/protocol.md).
 
 Options:
   --source DIR          folder of YAML documents to watch (required)
   --api HOST:PORT       HTTP JSON API address (default 127.0.0.1:15080)
   --debounce-ms N       quiet time before a change is compiled (default 100)
-  -h, --help            show this help`;
+  -h, --help            show this help
+
+Delivery over NATS (without --nats: compile and serve the API only):
+  --nats URL[,URL...]   NATS server(s) (env TRELLIS_NATS_URL)
+  --nats-user USER      NATS user (env TRELLIS_NATS_USER)
+  --nats-password PASS  NATS password (env TRELLIS_NATS_PASSWORD; preferred, as arguments show in ps)
+  --replica-id ID       this replica's name in the writer lease (default <hostname>-<pid>)
+  --lease-ms N          writer lease time (default 5000)
+  --stale-after-ms N    a sidecar behind this long is STALE (default 5000)
+  --heartbeat-ms N      the sidecars' heartbeat interval (default 10000)
+  --kv-replicas N       replicas of the KV buckets when created: 1, 3 or 5 (default 1)`;
 
 function fail(message: string): never {
   process.stderr.write(`trellis-control-plane: ${message}\n\n${usage}\n`);
@@ -30,6 +50,14 @@ try {
       source: { type: 'string' },
       api: { type: 'string', default: '127.0.0.1:15080' },
       'debounce-ms': { type: 'string', default: '100' },
+      nats: { type: 'string', default: process.env['TRELLIS_NATS_URL'] },
+      'nats-user': { type: 'string', default: process.env['TRELLIS_NATS_USER'] },
+      'nats-password': { type: 'string', default: process.env['TRELLIS_NATS_PASSWORD'] },
+      'replica-id': { type: 'string', default: `${hostname()}-${process.pid}` },
+      'lease-ms': { type: 'string', default: '5000' },
+      'stale-after-ms': { type: 'string', default: '5000' },
+      'heartbeat-ms': { type: 'string', default: '10000' },
+      'kv-replicas': { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -41,9 +69,15 @@ if (args.help) {
   process.exit(0);
 }
 if (!args.source) fail('--source is required');
-const debounceMs = Number(args['debounce-ms']);
-if (!Number.isInteger(debounceMs) || debounceMs < 0)
-  fail(`--debounce-ms must be a whole number ≥ 0 (got "${args['debounce-ms']}")`);
+
+function wholeNumber(name: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    fail(`--${name} must be a whole number ≥ ${min} (got "${value}")`);
+  return n;
+}
+
+const debounceMs = wholeNumber('debounce-ms', args['debounce-ms'], 0);
 let api;
 try {
   api = parseHostPort(args.api ?? '', '--api', '127.0.0.1');
@@ -55,9 +89,70 @@ const log = pino({
   base: { component: 'control-plane' },
   timestamp: pino.stdTimeFunctions.isoTime,
 });
-let current: CompileResult | undefined;
 
-const subscription = compilePipeline([folderSource(args.source)], { debounceMs }).subscribe({
+let delivery: ControlPlaneDelivery | undefined;
+if (args.nats) {
+  try {
+    delivery = new ControlPlaneDelivery({
+      replicaId: args['replica-id'] ?? '',
+      leaseMs: wholeNumber('lease-ms', args['lease-ms'], 30),
+      staleAfterMs: wholeNumber('stale-after-ms', args['stale-after-ms'], 1),
+      heartbeatMs: wholeNumber('heartbeat-ms', args['heartbeat-ms'], 1),
+      kvReplicas: wholeNumber('kv-replicas', args['kv-replicas'], 1),
+      log: log.child({ replica: args['replica-id'] }),
+      metrics: new DeliveryMetrics({ processMetrics: true }),
+    });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
+
+let current: CompileResult | undefined;
+const noResult: CompileResult = {
+  snapshot: undefined,
+  published: false,
+  diff: undefined,
+  issues: [],
+};
+// With delivery, the config in force is the stored one (any replica may have written it);
+// the issues are this replica's compilation of the sources.
+const apiState = {
+  current: (): CompileResult | undefined =>
+    delivery ? { ...(current ?? noResult), snapshot: delivery.latest } : current,
+};
+const routes: ApiRoute[] = delivery
+  ? [deliveryRoutes({ tracker: delivery.tracker, metrics: delivery.metrics })]
+  : [];
+const server = createApiServer(apiState, routes);
+server.on('error', (error) => {
+  log.fatal({ err: error }, `cannot listen on ${args.api}`);
+  process.exit(1);
+});
+server.listen(api.port, api.host, () =>
+  log.info({ api: `http://${args.api}` }, 'control plane API listening'),
+);
+
+let nc: NatsConnection | undefined;
+if (delivery) {
+  try {
+    log.info({ nats: args.nats, user: args['nats-user'] ?? null }, 'connecting to NATS');
+    nc = await connectToNats({
+      servers: args.nats ?? '',
+      user: args['nats-user'],
+      password: args['nats-password'],
+      name: `trellis-control-plane/${args['replica-id']}`,
+    });
+    await delivery.start(nc);
+  } catch (error) {
+    log.fatal({ err: error }, 'cannot start delivery over NATS');
+    process.exit(1);
+  }
+}
+
+const subscription = compilePipeline([folderSource(args.source)], {
+  debounceMs,
+  lastVersion: delivery?.storedVersion,
+}).subscribe({
   next(result) {
     current = result;
     for (const issue of result.issues) {
@@ -85,6 +180,7 @@ const subscription = compilePipeline([folderSource(args.source)], { debounceMs }
         'config rejected; the last good version stays in force',
       );
     }
+    delivery?.offer(result.snapshot);
   },
   error(error: Error) {
     log.fatal({ err: error }, 'config source failed');
@@ -92,20 +188,19 @@ const subscription = compilePipeline([folderSource(args.source)], { debounceMs }
   },
 });
 
-const server = createApiServer({ current: () => current });
-server.on('error', (error) => {
-  log.fatal({ err: error }, `cannot listen on ${args.api}`);
-  process.exit(1);
-});
-server.listen(api.port, api.host, () =>
-  log.info({ api: `http://${args.api}` }, 'control plane API listening'),
-);
-
-function shutdown(signal: string): void {
+async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'shutting down');
   subscription.unsubscribe();
-  server.close(() => process.exit(0));
+  server.close();
   server.closeAllConnections();
+  try {
+    // Steps down first, releasing the lease so another replica writes without waiting it out.
+    await delivery?.close();
+    await nc?.drain();
+  } catch (error) {
+    log.error({ err: error }, 'NATS shutdown failed');
+  }
+  process.exit(0);
 }
-process.once('SIGINT', () => shutdown('SIGINT'));
-process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
