@@ -15,15 +15,22 @@ import {
   connectToNats,
   deliveryRoutes,
 } from '@trellis/control-plane-delivery';
+import { kubernetesSource, loadKubeConfig } from '@trellis/control-plane-k8s';
 import { folderSource } from '@trellis/control-plane-sources';
+import type { ConfigSource } from '@trellis/control-plane-sources';
 
-const usage = `Usage: trellis-control-plane --source DIR [options]
+const usage = `Usage: trellis-control-plane --source DIR|k8s [options]
 
 Watches Trellis config documents, validates and compiles them into versioned snapshots, and with
 --nats delivers them to the sidecars (docs/protocol.md).
 
 Options:
-  --source DIR          folder of YAML documents to watch (required)
+  --source DIR|k8s      where config comes from (required): a folder of YAML documents to
+                        watch, or k8s for the Kubernetes API (Services, EndpointSlices, Pods
+                        and the trellis.dev CRDs)
+  --kubeconfig FILE     with --source k8s: kubeconfig (default $KUBECONFIG, ~/.kube/config,
+                        then the in-cluster service account)
+  --namespaces A,B      with --source k8s: namespaces to watch (default all)
   --api HOST:PORT       HTTP JSON API address (default 127.0.0.1:15080)
   --debounce-ms N       quiet time before a change is compiled (default 100)
   -h, --help            show this help
@@ -48,6 +55,8 @@ try {
   args = parseArgs({
     options: {
       source: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      namespaces: { type: 'string' },
       api: { type: 'string', default: '127.0.0.1:15080' },
       'debounce-ms': { type: 'string', default: '100' },
       nats: { type: 'string', default: process.env['TRELLIS_NATS_URL'] },
@@ -149,10 +158,35 @@ if (delivery) {
   }
 }
 
-const subscription = compilePipeline([folderSource(args.source)], {
-  debounceMs,
-  lastVersion: delivery?.storedVersion,
-}).subscribe({
+function configSource(
+  spec: string,
+  kubeconfig: string | undefined,
+  namespaceList: string | undefined,
+): ConfigSource {
+  if (spec !== 'k8s') return folderSource(spec);
+  const namespaces = namespaceList
+    ?.split(',')
+    .map((n: string) => n.trim())
+    .filter(Boolean);
+  try {
+    return kubernetesSource({
+      kubeConfig: loadKubeConfig({ file: kubeconfig }),
+      namespaces: namespaces?.length ? namespaces : undefined,
+      logger: log.child({ source: 'k8s' }),
+    });
+  } catch (error) {
+    log.fatal({ err: error }, 'cannot use the Kubernetes API');
+    process.exit(1);
+  }
+}
+
+const subscription = compilePipeline(
+  [configSource(args.source, args.kubeconfig, args.namespaces)],
+  {
+    debounceMs,
+    lastVersion: delivery?.storedVersion,
+  },
+).subscribe({
   next(result) {
     current = result;
     for (const issue of result.issues) {
