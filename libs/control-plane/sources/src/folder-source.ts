@@ -2,12 +2,12 @@
 // File-system events only signal "something changed"; the whole folder is re-read then,
 // which keeps the state exact (renames, editors' atomic saves) at a cost that is small for
 // the hundreds of files a folder source holds.
-import { watch } from 'node:fs';
 import { resolve } from 'node:path';
 import { Observable } from 'rxjs';
 import { parseDocuments } from '@trellis/config';
 import type { ConfigIssue, ParsedDocument } from '@trellis/config';
-import { readConfigPaths } from '@trellis/config-files';
+import { readConfigPaths, watchTree } from '@trellis/config-files';
+import type { TreeWatcher } from '@trellis/config-files';
 import type { ConfigSource, SourceState } from './config-source.js';
 
 export interface FolderSourceOptions {
@@ -60,21 +60,22 @@ export function folderSource(dir: string, options: FolderSourceOptions = {}): Co
           clearTimeout(timer);
           timer = setTimeout(() => void read(), settleMs);
         };
-        let watcher: ReturnType<typeof watch>;
-        try {
-          watcher = watch(root, { recursive: true }, schedule);
-        } catch (error) {
+        let watcher: TreeWatcher | undefined;
+        const fail = (error: unknown) =>
           subscriber.error(
             new Error(`cannot watch ${root}: ${(error as Error).message}`, { cause: error }),
           );
-          return undefined;
-        }
-        watcher.on('error', (error) => subscriber.error(error));
-        void read();
+        watchTree(root, schedule, fail).then((w) => {
+          if (closed) w.close();
+          else {
+            watcher = w;
+            void read();
+          }
+        }, fail);
         return () => {
           closed = true;
           clearTimeout(timer);
-          watcher.close();
+          watcher?.close();
         };
       }),
   };

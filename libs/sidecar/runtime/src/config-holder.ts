@@ -79,7 +79,6 @@ export class ConfigHolder<R> {
     this.#lastRejection = { version, issues, at: Date.now() };
     return { accepted: false, version, issues };
   }
-
 }
 
 function issuesOf(error: unknown): readonly ConfigIssue[] {

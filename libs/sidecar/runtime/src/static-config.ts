@@ -1,11 +1,10 @@
 // Standalone and edge mode: config from a file (or folder) on disk instead of the control
 // plane. Reloaded on change and on SIGHUP; a reload that fails to read, parse or validate is
 // reported and changes nothing.
-import { watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { buildSnapshot, loadConfig } from '@trellis/config';
-import { readConfigPaths } from '@trellis/config-files';
+import { readConfigPaths, watchTree } from '@trellis/config-files';
+import type { TreeWatcher } from '@trellis/config-files';
 import type { ApplyResult, ConfigHolder } from './config-holder.js';
 
 export type ReloadOutcome = ApplyResult;
@@ -20,7 +19,8 @@ export class StaticConfig<R> {
   readonly #path: string;
   readonly #holder: ConfigHolder<R>;
   readonly #options: StaticConfigOptions;
-  #watcher: FSWatcher | undefined;
+  #watcher: TreeWatcher | undefined;
+  #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #lastText: string | undefined;
   #chain: Promise<unknown> = Promise.resolve();
@@ -37,15 +37,22 @@ export class StaticConfig<R> {
     const outcome = await this.reload('start');
     // Watch the parent folder: editors and `kubectl cp` replace files by rename, which a
     // watch on the file itself would lose.
-    this.#watcher = watch(dirname(this.#path), { recursive: true }, () => {
-      clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => void this.reload('change'), this.#options.settleMs ?? 50);
-    });
+    const watcher = await watchTree(
+      dirname(this.#path),
+      () => {
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => void this.reload('change'), this.#options.settleMs ?? 50);
+      },
+      () => undefined,
+    );
+    if (this.#stopped) watcher.close();
+    else this.#watcher = watcher;
     process.on('SIGHUP', this.#onSignal);
     return outcome;
   }
 
   stop(): void {
+    this.#stopped = true;
     clearTimeout(this.#timer);
     this.#watcher?.close();
     process.off('SIGHUP', this.#onSignal);
