@@ -5,8 +5,10 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
-import { parseHostPort } from '@trellis/address';
+import { formatHostPort, parseHostPort } from '@trellis/address';
 import { formatIssue } from '@trellis/config';
+import { startControlPlaneApi } from '@trellis/control-plane-api';
+import type { ControlPlaneApi } from '@trellis/control-plane-api';
 import { compilePipeline, createApiServer } from '@trellis/control-plane-core';
 import type { ApiRoute, CompileResult } from '@trellis/control-plane-core';
 import {
@@ -39,6 +41,7 @@ Delivery over NATS (without --nats: compile and serve the API only):
   --nats URL[,URL...]   NATS server(s) (env TRELLIS_NATS_URL)
   --nats-user USER      NATS user (env TRELLIS_NATS_USER)
   --nats-password PASS  NATS password (env TRELLIS_NATS_PASSWORD; preferred, as arguments show in ps)
+  --grpc HOST:PORT      gRPC API for meshctl (default 127.0.0.1:15090)
   --replica-id ID       this replica's name in the writer lease (default <hostname>-<pid>)
   --lease-ms N          writer lease time (default 5000)
   --stale-after-ms N    a sidecar behind this long is STALE (default 5000)
@@ -67,6 +70,7 @@ try {
       'stale-after-ms': { type: 'string', default: '5000' },
       'heartbeat-ms': { type: 'string', default: '10000' },
       'kv-replicas': { type: 'string', default: '1' },
+      grpc: { type: 'string', default: '127.0.0.1:15090' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -88,8 +92,10 @@ function wholeNumber(name: string, value: string | undefined, min: number): numb
 
 const debounceMs = wholeNumber('debounce-ms', args['debounce-ms'], 0);
 let api;
+let grpcAddress;
 try {
   api = parseHostPort(args.api ?? '', '--api', '127.0.0.1');
+  grpcAddress = formatHostPort(parseHostPort(args.grpc ?? '', '--grpc', '127.0.0.1'));
 } catch (error) {
   fail((error as Error).message);
 }
@@ -142,6 +148,7 @@ server.listen(api.port, api.host, () =>
 );
 
 let nc: NatsConnection | undefined;
+let grpcApi: ControlPlaneApi | undefined;
 if (delivery) {
   try {
     log.info({ nats: args.nats, user: args['nats-user'] ?? null }, 'connecting to NATS');
@@ -154,6 +161,19 @@ if (delivery) {
     await delivery.start(nc);
   } catch (error) {
     log.fatal({ err: error }, 'cannot start delivery over NATS');
+    process.exit(1);
+  }
+  const tracked = delivery;
+  try {
+    grpcApi = await startControlPlaneApi({
+      address: grpcAddress,
+      tracker: tracked.tracker,
+      latest: () => tracked.latest,
+      log: log.child({ api: 'grpc' }),
+    });
+    log.info({ grpc: grpcAddress, port: grpcApi.port }, 'control plane gRPC API listening');
+  } catch (error) {
+    log.fatal({ err: error }, 'cannot start the gRPC API');
     process.exit(1);
   }
 }
@@ -228,6 +248,7 @@ async function shutdown(signal: string): Promise<void> {
   server.close();
   server.closeAllConnections();
   try {
+    await grpcApi?.close();
     // Steps down first, releasing the lease so another replica writes without waiting it out.
     await delivery?.close();
     await nc?.drain();

@@ -1,5 +1,6 @@
 // Argument dispatch for meshctl. Exit codes: 0 success, 1 the command found problems
 // (e.g. invalid config), 2 the command line itself is wrong.
+import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 
 export interface CliIo {
@@ -19,7 +20,7 @@ export class UsageError extends Error {
   readonly code = 'TRL_CLI_USAGE';
 }
 
-const commands: readonly Command[] = [validateCommand];
+const commands: readonly Command[] = [statusCommand, validateCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

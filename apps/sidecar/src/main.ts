@@ -7,6 +7,7 @@ import { formatIssue } from '@trellis/config';
 import { createAdminServer } from '@trellis/sidecar-admin';
 import { ControlPlaneClient } from '@trellis/sidecar-delivery';
 import { PoolConnector, Sidecar } from '@trellis/sidecar-proxy';
+import { AccessLog, SidecarMetrics, accessLogSettingsFor } from '@trellis/sidecar-telemetry';
 import { StaticConfig } from '@trellis/sidecar-runtime';
 import { systemClock } from '@trellis/time';
 import { parseSidecarFlags, usage } from './flags.js';
@@ -28,6 +29,8 @@ const log = pino({
   base: { component: 'sidecar', role: flags.role, pod: flags.pod },
   timestamp: pino.stdTimeFunctions.isoTime,
 });
+const metrics = new SidecarMetrics();
+const accessLog = new AccessLog();
 const sidecar = new Sidecar({
   role: flags.role,
   outbound: flags.outbound,
@@ -41,10 +44,24 @@ const sidecar = new Sidecar({
   clock: systemClock,
   random: Math.random,
   log,
+  onComplete(completed, listener) {
+    metrics.record(completed, listener);
+    accessLog.log(completed, listener);
+  },
 });
+metrics.observeRuntime(() => sidecar.holder.current?.runtime);
+const telemetryOwner =
+  flags.role === 'sidecar' && flags.service
+    ? { name: flags.service, namespace: flags.namespace }
+    : undefined;
 sidecar.holder.onApplied((applied) => {
   sidecar.stats.increment('config_applied');
   log.info({ version: applied.snapshot.version, hash: applied.snapshot.hash }, 'config applied');
+  try {
+    accessLog.configure(accessLogSettingsFor(applied.snapshot.resources, telemetryOwner));
+  } catch (error) {
+    log.error({ err: error }, 'access log format rejected; the previous access-log settings stay');
+  }
 });
 
 /** Where config comes from: both sources report the same way and stop on shutdown. */
@@ -96,7 +113,14 @@ function configSource(): ConfigSource {
 
 const source = configSource();
 const endpoints = sidecar.adminEndpoints();
-const admin = createAdminServer({ ...endpoints, views: { ...endpoints.views, ...source.views } });
+const admin = createAdminServer({
+  ...endpoints,
+  views: {
+    ...endpoints.views,
+    ...source.views,
+    '/metrics': async () => ({ status: 200, body: await metrics.metrics() }),
+  },
+});
 const fatal = (what: string) => (error: Error) => {
   log.fatal({ err: error }, what);
   process.exit(1);
@@ -128,6 +152,7 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'shutting down');
   await sidecar.drain();
   await source.stop();
+  await accessLog.flush();
   admin.close();
   admin.closeAllConnections();
   process.exit(0);

@@ -36,6 +36,7 @@ export interface ProxyOptions {
 }
 
 const NO_BODY_STATUSES = new Set([204, 304]);
+const CLIENT_CLOSED_REQUEST = 499;
 
 export class Proxy {
   readonly #options: ProxyOptions;
@@ -113,6 +114,15 @@ export class Proxy {
     if (request.cancelled === 'client-gone' || exchange.response.finished) {
       response.body?.discard();
       request.body?.release();
+      // Counted and logged like any request, with nginx's 499 "client closed request".
+      this.#options.onComplete?.({
+        request,
+        status: CLIENT_CLOSED_REQUEST,
+        grpcStatus: undefined,
+        outcome: 'client-gone',
+        durationMs: this.#options.clock.now() - request.startedAt,
+        bytesOut: 0,
+      });
       return;
     }
     const grpcStatus = grpcStatusOf(exchange, response);

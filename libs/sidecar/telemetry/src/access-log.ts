@@ -1,0 +1,107 @@
+// Access logging: one line per finished request, a JSON object or text from a configured
+// template, with the settings (enabled, sampling, format) swapped whole on each config change.
+// The default destination is pino's asynchronous stdout stream (sonic-boom), so writing never
+// blocks a request. Lines are serialised here rather than through a pino Logger: a Logger adds
+// a level field (an empty level formatter yields invalid JSON in pino 10), and an access line
+// is one flat object, for which JSON.stringify is what pino would do anyway.
+import { pino } from 'pino';
+import type { CompletedRequest } from '@trellis/sidecar-proxy';
+import { accessLogEntry } from './access-log-entry.js';
+import type { AccessLogEntry } from './access-log-entry.js';
+import { compileAccessLogFormat } from './access-log-format.js';
+
+/** The Telemetry resource's `spec.accessLog`. */
+export interface AccessLogSettings {
+  readonly enabled: boolean;
+  /** Share of requests logged, 0–100. */
+  readonly samplingPercent: number;
+  /** Envoy-style line template; absent: one JSON object per line. */
+  readonly format?: string | undefined;
+}
+
+/** Where lines go; pino.destination() (sonic-boom) and any writable stream satisfy it. */
+export interface AccessLogDestination {
+  write(line: string): unknown;
+  flush?(callback: (error?: Error) => unknown): void;
+}
+
+export interface AccessLogOptions {
+  /** Where lines go; default: asynchronous stdout. */
+  readonly destination?: AccessLogDestination;
+  /** Uniform in [0, 1); drives sampling. */
+  readonly random?: () => number;
+  /** Wall clock in epoch ms, for the `time` field. */
+  readonly wallNow?: () => number;
+}
+
+interface Compiled {
+  readonly enabled: boolean;
+  readonly samplingPercent: number;
+  /** Undefined: JSON lines. */
+  readonly render: ((entry: AccessLogEntry) => string) | undefined;
+}
+
+/**
+ * Most bytes the default stdout stream buffers while stdout is slow; past it lines are dropped
+ * (sonic-boom emits `drop`), so a stalled log reader costs lines, never unbounded memory.
+ */
+const DEFAULT_BUFFER_LIMIT_BYTES = 16 * 1024 * 1024;
+
+const DEFAULTS: Compiled = { enabled: true, samplingPercent: 100, render: undefined };
+
+export class AccessLog {
+  readonly #destination: AccessLogDestination;
+  readonly #random: () => number;
+  readonly #wallNow: () => number;
+  #settings: Compiled = DEFAULTS;
+
+  constructor(options: AccessLogOptions = {}) {
+    this.#destination =
+      options.destination ??
+      pino.destination({ dest: 1, sync: false, maxLength: DEFAULT_BUFFER_LIMIT_BYTES });
+    this.#random = options.random ?? Math.random;
+    this.#wallNow = options.wallNow ?? Date.now;
+  }
+
+  /**
+   * Applies `spec.accessLog` (undefined: the defaults, JSON for every request). Compiles the
+   * format first, so a bad template throws AccessLogFormatError and the old settings stay.
+   */
+  configure(settings: AccessLogSettings | undefined): void {
+    if (!settings) {
+      this.#settings = DEFAULTS;
+      return;
+    }
+    const render =
+      settings.format === undefined ? undefined : compileAccessLogFormat(settings.format);
+    this.#settings = {
+      enabled: settings.enabled,
+      samplingPercent: settings.samplingPercent,
+      render,
+    };
+  }
+
+  /** Writes the line for `completed` if logging is on and the request is sampled. */
+  log(completed: CompletedRequest, direction: string): void {
+    const settings = this.#settings;
+    if (!settings.enabled || !sampled(settings.samplingPercent, this.#random)) return;
+    const entry = accessLogEntry(completed, direction, this.#wallNow());
+    const line = settings.render ? settings.render(entry) : JSON.stringify(entry);
+    this.#destination.write(`${line}\n`);
+  }
+
+  /** Pushes buffered lines out (call before the process exits). */
+  flush(): Promise<void> {
+    const destination = this.#destination;
+    return new Promise((resolve, reject) => {
+      if (!destination.flush) resolve();
+      else destination.flush((error) => (error ? reject(error) : resolve()));
+    });
+  }
+}
+
+function sampled(percent: number, random: () => number): boolean {
+  if (percent >= 100) return true;
+  if (percent <= 0) return false;
+  return random() * 100 < percent;
+}

@@ -1,0 +1,23 @@
+// @trellis/sidecar-telemetry: Prometheus metrics and access logs for the sidecar, fed from
+// the proxy's onComplete hook and read from the runtime at scrape time.
+export type { AccessLogEntry } from './access-log-entry.js';
+export { accessLogEntry } from './access-log-entry.js';
+export {
+  ACCESS_LOG_FIELDS,
+  AccessLogFormatError,
+  compileAccessLogFormat,
+} from './access-log-format.js';
+export type { AccessLogDestination, AccessLogOptions, AccessLogSettings } from './access-log.js';
+export { AccessLog } from './access-log.js';
+export type { MetricSpec, SidecarMetricKey } from './metric-table.js';
+export {
+  DEFAULT_MAX_LABEL_SETS,
+  DURATION_BUCKETS_SECONDS,
+  OVERFLOW_LABEL,
+  SIDECAR_METRICS,
+} from './metric-table.js';
+export type { SidecarMetricsOptions } from './sidecar-metrics.js';
+export { SidecarMetrics } from './sidecar-metrics.js';
+export { traceIdOf } from './trace-id.js';
+export type { ServiceIdentity } from './telemetry-select.js';
+export { accessLogSettingsFor } from './telemetry-select.js';

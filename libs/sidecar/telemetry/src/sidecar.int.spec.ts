@@ -1,0 +1,148 @@
+// Telemetry wired into a real gateway the way apps/sidecar does it: requests over HTTP to an
+// upstream on 127.0.0.1:0, then the access-log lines and the /metrics admin view they leave.
+import { createServer, request } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSnapshot, loadConfig } from '@trellis/config';
+import { createAdminServer } from '@trellis/sidecar-admin';
+import { PoolConnector, Sidecar } from '@trellis/sidecar-proxy';
+import { systemClock } from '@trellis/time';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessLog } from './access-log.js';
+import { accessLogSettingsFor } from './telemetry-select.js';
+import { SidecarMetrics } from './sidecar-metrics.js';
+import { parseExposition, seriesOf } from './testing.js';
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+let upstream: Server;
+let admin: Server;
+let sidecar: Sidecar;
+let gatewayPort: number;
+let adminPort: number;
+const lines: string[] = [];
+const metrics = new SidecarMetrics();
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+function get(port: number, path: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string; type: string | undefined }>(
+    (resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString(),
+            type: res.headers['content-type'],
+          }),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    },
+  );
+}
+
+beforeAll(async () => {
+  upstream = createServer((_req, res) => res.end('hello'));
+  const upstreamPort = await listen(upstream);
+  const accessLog = new AccessLog({ destination: { write: (line: string) => lines.push(line) } });
+  sidecar = new Sidecar({
+    role: 'gateway',
+    gateway: { host: '127.0.0.1', port: 0 },
+    localNamespace: 'shop',
+    drainTimeoutMs: 1_000,
+    replayLimitBytes: 64 * 1024,
+    connector: new PoolConnector(systemClock),
+    clock: systemClock,
+    random: Math.random,
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    onComplete: (completed, listener) => {
+      metrics.record(completed, listener);
+      accessLog.log(completed, listener);
+    },
+  });
+  metrics.observeRuntime(() => sidecar.holder.current?.runtime);
+  sidecar.holder.onApplied((applied) =>
+    accessLog.configure(accessLogSettingsFor(applied.snapshot.resources, undefined)),
+  );
+  const { resources } = loadConfig([
+    {
+      file: 'int.yaml',
+      text: `
+apiVersion: trellis.dev/v1alpha1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: trellis.dev/v1alpha1
+kind: Endpoints
+metadata: {name: web, namespace: shop}
+spec: {service: web, endpoints: [{address: 127.0.0.1, port: ${upstreamPort}}]}
+---
+apiVersion: trellis.dev/v1alpha1
+kind: Telemetry
+metadata: {name: mesh, namespace: shop}
+spec: {accessLog: {format: '%STATUS% %ROUTE% %DESTINATION% %TRACE_ID% %ERROR% %BYTES_OUT%'}}
+`,
+    },
+  ]);
+  expect(sidecar.holder.apply(buildSnapshot(resources, 3)).accepted).toBe(true);
+  gatewayPort = (await sidecar.start())['gateway']!.port;
+  const endpoints = sidecar.adminEndpoints();
+  admin = createAdminServer({
+    ...endpoints,
+    views: {
+      ...endpoints.views,
+      '/metrics': async () => ({ status: 200, body: await metrics.metrics() }),
+    },
+  });
+  adminPort = await listen(admin);
+});
+
+afterAll(async () => {
+  admin.closeAllConnections();
+  await new Promise<void>((resolve) => admin.close(() => resolve()));
+  await sidecar.drain();
+  upstream.closeAllConnections();
+  await new Promise<void>((resolve) => upstream.close(() => resolve()));
+});
+
+describe('telemetry on a live gateway', () => {
+  it('logs and counts a proxied request and a no-route answer', async () => {
+    const ok = await get(gatewayPort, '/', {
+      host: 'web',
+      traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`,
+    });
+    expect(ok).toMatchObject({ status: 200, body: 'hello' });
+    expect((await get(gatewayPort, '/', { host: 'nowhere' })).status).toBe(404);
+    expect(lines).toEqual([
+      `200 service/web.shop:80 web.shop:80 ${TRACE_ID} - 5\n`,
+      '404 - - - no-route 22\n',
+    ]);
+    const page = await get(adminPort, '/metrics');
+    expect(page.status).toBe(200);
+    expect(page.type).toBe('text/plain; charset=utf-8');
+    const samples = parseExposition(page.body);
+    expect(seriesOf(samples, 'trellis_requests_total')).toEqual({
+      'trellis_requests_total{direction="gateway",route="service/web.shop:80",destination="web.shop:80",code_class="2xx",grpc_status=""}': 1,
+      'trellis_requests_total{direction="gateway",route="",destination="",code_class="4xx",grpc_status=""}': 1,
+    });
+    expect(seriesOf(samples, 'trellis_local_responses_total')).toEqual({
+      'trellis_local_responses_total{direction="gateway",error="no-route"}': 1,
+    });
+    expect(seriesOf(samples, 'trellis_bytes_sent_total')).toEqual({
+      'trellis_bytes_sent_total{direction="gateway"}': 27,
+    });
+    expect(seriesOf(samples, 'trellis_config_version')).toEqual({ trellis_config_version: 3 });
+    expect(seriesOf(samples, 'trellis_active_requests')).toEqual({
+      'trellis_active_requests{destination="web.shop:80"}': 0,
+    });
+  });
+});
