@@ -234,7 +234,7 @@ file there and routing changes within a second (an invalid edit is refused; the 
 config stays in force everywhere).
 
   through the gateway:   curl -H 'Host: shop.example.com' http://127.0.0.1:${ports.gateway}/
-  sidecar sync state:    http://127.0.0.1:${ports.controlPlaneApi}/api/v1/proxies   (live: /api/v1/events)
+  sidecar sync state:    npx meshctl status   (or http://127.0.0.1:${ports.controlPlaneApi}/api/v1/proxies, live: /api/v1/events)
   control plane:         http://127.0.0.1:${ports.controlPlaneApi}/api/v1/snapshot   /api/v1/issues   /metrics
   gateway admin:         http://127.0.0.1:${ports.gatewayAdmin}/config   /clusters   /stats   /sync
   sidecar admins:        http://127.0.0.1:${ports.frontendAdmin}/stats (frontend)   http://127.0.0.1:${ports.catalogAdmin}/stats (catalog)
