@@ -1,0 +1,826 @@
+// `npm run bench:control-plane`: the control plane's scale and fault benchmark. Runs a real
+// nats-server, the built control plane (dist/apps/control-plane/main.js) and N simulated sidecars
+// (real NATS connections running the real ControlPlaneClient, spread over W worker processes),
+// then measures change → all sidecars applied, a resync storm (nats-server restart), and the
+// control plane's CPU and peak RSS. One size with --sidecars (figures to --json); without it,
+// 1,000 then 10,000, appended as a section to docs/benchmarks.md. Other flags: --changes K,
+// --workers W, --json FILE, --nats-auth-timeout SECONDS (nats-server's default is 2 s). Every
+// wait is bounded; every child is killed and every temp dir removed at the end, on error and on
+// SIGINT.
+import { execFileSync, fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  CONTROL_PLANE_NATS_USER,
+  SIDECAR_NATS_USER,
+  trellisNatsUsers,
+} from '@trellis/control-plane-delivery';
+import { getFreePort, startNatsServer, stopAllNatsServers } from '@trellis/testing';
+import type { NatsServerHandle } from '@trellis/testing';
+import { benchNow } from './bench-control-plane/messages.js';
+import type { FromWorker, ToWorker } from './bench-control-plane/messages.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CONTROL_PLANE_BUNDLE = join(ROOT, 'dist/apps/control-plane/main.js');
+const WORKER = join(ROOT, 'scripts/bench-control-plane/sidecar-worker.ts');
+const MiB = 1024 * 1024;
+/** nats-server's default max_connections; the benchmark raises it past N when needed. */
+const NATS_DEFAULT_MAX_CONNECTIONS = 65_536;
+/** File descriptors beyond one per sidecar that nats-server and the workers need. */
+const FD_MARGIN = 1_024;
+
+const TARGETS = {
+  p99Ms: { 1000: 250, 10000: 2000 } as Record<number, number>,
+  stormSeconds: { 10000: 10 } as Record<number, number>,
+  rssMb: { 10000: 500 } as Record<number, number>,
+};
+
+interface Quantiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+interface RunResult {
+  readonly sidecars: number;
+  readonly changes: number;
+  readonly changeToAllAckedMs: Quantiles;
+  /** Each sidecar's file write → applied, over every change. */
+  readonly perSidecarApplyMs: Quantiles;
+  /**
+   * File write → the control plane logged the version compiled (debounce, file read, compile),
+   * from its log's ms timestamps: the part of the change latency before storage and delivery.
+   */
+  readonly writeToCompiledMs: Quantiles;
+  /** From the restart() call (server down) until every sidecar resynced. */
+  readonly resyncStormSeconds: number;
+  /** From nats-server ready again until every sidecar resynced. */
+  readonly resyncAfterReadySeconds: number;
+  readonly controlPlaneCpuSeconds: number;
+  readonly controlPlanePeakRssMb: number;
+  readonly simulationCpuSeconds: number;
+  readonly workers: number;
+  /** Time to connect all sidecars and see them synced on the first version. */
+  readonly initialSyncSeconds: number;
+  /** Warnings the simulated clients logged, by code. */
+  readonly sidecarWarnings: Readonly<Record<string, number>>;
+}
+
+class BenchError extends Error {
+  readonly code = 'TRL_BENCH_FAILED';
+}
+
+// === cleanup: everything started is registered here and torn down exactly once ===
+
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+function killAll(): void {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  children.clear();
+  stopAllNatsServers();
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+process.once('SIGINT', () => {
+  process.stderr.write('\nbench:control-plane: interrupted; killing children\n');
+  killAll();
+  process.exit(130);
+});
+process.once('exit', killAll);
+
+// === small helpers ===
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function quantiles(values: readonly number[]): Quantiles {
+  if (values.length === 0) return { p50: NaN, p99: NaN, max: NaN };
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
+  const round = (n: number): number => Math.round(n * 10) / 10;
+  return {
+    p50: round(at(0.5)),
+    p99: round(at(0.99)),
+    max: round(sorted[sorted.length - 1] as number),
+  };
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** utime + stime of a live process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new BenchError(`no VmHWM in /proc/${pid}/status`);
+  return Math.round((Number(match[1]) / 1024) * 10) / 10;
+}
+
+function openFilesLimit(): number {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
+  const soft = line?.split(/\s{2,}/)[1];
+  return soft === 'unlimited' ? Infinity : Number(soft);
+}
+
+/** Polls `check` every `intervalMs` until it returns a value; throws `what()` after `timeoutMs`. */
+async function until<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: () => string,
+  intervalMs = 20,
+): Promise<T> {
+  const deadline = benchNow() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (benchNow() > deadline) throw new BenchError(`${what()} within ${timeoutMs / 1000} s`);
+    await delay(intervalMs);
+  }
+}
+
+// === the mesh config the control plane watches ===
+
+const SERVICES_YAML = ['catalog', 'catalog-v2']
+  .map(
+    (name) => `apiVersion: trellis.dev/v1alpha1
+kind: Service
+metadata:
+  name: ${name}
+  namespace: bench
+spec:
+  ports:
+    - port: 80
+`,
+  )
+  .join('---\n');
+
+function routeYaml(primaryWeight: number): string {
+  return `apiVersion: trellis.dev/v1alpha1
+kind: Route
+metadata:
+  name: catalog
+  namespace: bench
+spec:
+  hosts:
+    - catalog
+  match:
+    path:
+      prefix: /
+  destinations:
+    - service: catalog
+      port: 80
+      weight: ${primaryWeight}
+    - service: catalog-v2
+      port: 80
+      weight: ${100 - primaryWeight}
+`;
+}
+
+/** 90/10 first, then 80/20, 70/30 … 10/90 and round again: every change differs from the last. */
+function weightOfChange(change: number): number {
+  return 90 - ((change % 8) + 1) * 10;
+}
+
+// === workers ===
+
+class Worker {
+  readonly #child: ChildProcess;
+  readonly #waiting = new Map<number, (m: FromWorker) => void>();
+  #nextId = 1;
+  #failure: string | undefined;
+  #started: ((m: FromWorker) => void) | undefined;
+  #stopped: ((m: FromWorker) => void) | undefined;
+  #stopping: Promise<Record<string, number>> | undefined;
+
+  constructor(readonly index: number) {
+    this.#child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    children.add(this.#child);
+    this.#child.on('message', (raw) => {
+      const m = raw as FromWorker;
+      if (m.type === 'failed') this.#failure = m.message;
+      else if (m.type === 'started') this.#started?.(m);
+      else if (m.type === 'stopped') this.#stopped?.(m);
+      else this.#waiting.get(m.id)?.(m);
+      if (m.type === 'version-status' || m.type === 'resync-status') this.#waiting.delete(m.id);
+    });
+    // A send racing the worker's exit fails with EPIPE: a worker failure, never a crash here.
+    this.#child.on('error', (error) => {
+      this.#failure ??= `worker ${index}: ${error.message}`;
+      for (const resolve of this.#waiting.values())
+        resolve({ type: 'failed', message: this.#failure });
+    });
+    this.#child.on('exit', (code, signal) => {
+      this.#failure ??= `worker ${index} exited (${signal ?? `code ${code}`})`;
+      for (const resolve of this.#waiting.values())
+        resolve({ type: 'failed', message: this.#failure });
+    });
+  }
+
+  get pid(): number {
+    return this.#child.pid as number;
+  }
+
+  #check(): void {
+    if (this.#failure !== undefined) throw new BenchError(`worker ${this.index}: ${this.#failure}`);
+  }
+
+  async start(message: Extract<ToWorker, { type: 'start' }>, timeoutMs: number): Promise<number> {
+    const started = new Promise<FromWorker>((r) => (this.#started = r));
+    this.#child.send(message);
+    const m = await until(
+      async () => {
+        this.#check();
+        return Promise.race([started, delay(50).then(() => undefined)]);
+      },
+      timeoutMs,
+      () => `worker ${this.index} did not start its ${fmt(message.count)} sidecars`,
+    );
+    return m.type === 'started' ? m.connected : 0;
+  }
+
+  #ask(build: (id: number) => ToWorker): Promise<FromWorker> {
+    this.#check();
+    const id = this.#nextId++;
+    const reply = new Promise<FromWorker>((r) => this.#waiting.set(id, r));
+    this.#child.send(build(id));
+    return reply.then((m) => {
+      if (m.type === 'failed') throw new BenchError(`worker ${this.index}: ${m.message}`);
+      return m;
+    });
+  }
+
+  queryVersion(version: number): Promise<FromWorker> {
+    return this.#ask((id) => ({ type: 'query-version', id, version }));
+  }
+
+  queryResync(since: number): Promise<FromWorker> {
+    return this.#ask((id) => ({ type: 'query-resync', id, since }));
+  }
+
+  /**
+   * Closes its sidecars (goodbye, drain) within a bound and returns their warning counts; the
+   * worker is SIGKILLed if it has not exited by then. Idempotent: later calls share the first.
+   */
+  stop(timeoutMs: number): Promise<Record<string, number>> {
+    this.#stopping ??= this.#stop(timeoutMs);
+    return this.#stopping;
+  }
+
+  async #stop(timeoutMs: number): Promise<Record<string, number>> {
+    let m: FromWorker | undefined;
+    if (this.#failure === undefined && this.#child.connected) {
+      const stopped = new Promise<FromWorker>((r) => (this.#stopped = r));
+      this.#child.send({ type: 'stop', closeTimeoutMs: timeoutMs });
+      m = await Promise.race([stopped, delay(timeoutMs + 5_000).then(() => undefined)]);
+    }
+    if (this.#child.exitCode === null && this.#child.signalCode === null) {
+      const exited = new Promise((r) => this.#child.once('exit', r));
+      this.#child.kill('SIGKILL');
+      await exited;
+    }
+    children.delete(this.#child);
+    return m?.type === 'stopped' ? { ...m.warnings } : {};
+  }
+}
+
+// === the control plane ===
+
+async function fetchText(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    return res.ok ? await res.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function syncedCount(metrics: string): number {
+  const match = /trellis_control_plane_sidecars\{state="SYNCED"\} (\d+)/.exec(metrics);
+  return match ? Number(match[1]) : 0;
+}
+
+function logTail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** When the control plane logged each version compiled (its pino `time`, ISO ms). */
+function compiledTimes(file: string): Map<number, number> {
+  const times = new Map<number, number>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.includes('"config compiled"')) continue;
+    try {
+      const entry = JSON.parse(line) as { time?: string; version?: number };
+      if (typeof entry.version === 'number' && typeof entry.time === 'string')
+        times.set(entry.version, Date.parse(entry.time));
+    } catch {
+      // A line cut by a concurrent write is not a compile record.
+    }
+  }
+  return times;
+}
+
+/**
+ * @trellis/testing renders no connection limits, so the benchmark adds them to the server's
+ * config file and restarts it (same ports and store): max_connections past N, and the time a
+ * client has to authenticate after connecting (nats-server's default, 2 s, unless given).
+ */
+async function tuneNats(
+  nats: NatsServerHandle,
+  sidecars: number,
+  authTimeoutSeconds: number | undefined,
+): Promise<void> {
+  let config = readFileSync(nats.configFile, 'utf8');
+  const maxConnections = Math.max(NATS_DEFAULT_MAX_CONNECTIONS, sidecars + FD_MARGIN);
+  config = `max_connections: ${maxConnections}\n${config}`;
+  if (authTimeoutSeconds !== undefined) {
+    const block = /^authorization \{$/m;
+    if (!block.test(config))
+      throw new BenchError(`no authorization block to set the auth timeout in ${nats.configFile}`);
+    config = config.replace(block, `authorization {\n  timeout: ${authTimeoutSeconds}`);
+  }
+  await writeFile(nats.configFile, config);
+  await nats.restart();
+}
+
+// === one run ===
+
+async function runOnce(
+  sidecars: number,
+  changes: number,
+  workerCount: number,
+  natsAuthTimeoutSeconds: number | undefined,
+): Promise<RunResult> {
+  const perWorker = Math.ceil(sidecars / workerCount);
+  const fdLimit = openFilesLimit();
+  if (fdLimit < sidecars + FD_MARGIN) {
+    throw new BenchError(
+      `the open-files limit is ${fmt(fdLimit)}, and ${fmt(sidecars)} sidecars need at least ${fmt(sidecars + FD_MARGIN)} (nats-server holds one per connection): run through \`npm run bench:control-plane\`, which raises it, or raise the hard limit (ulimit -Hn)`,
+    );
+  }
+  if (!existsSync(CONTROL_PLANE_BUNDLE)) {
+    throw new BenchError(
+      `${CONTROL_PLANE_BUNDLE} is missing: run \`node scripts/build-app.mjs apps/control-plane\``,
+    );
+  }
+
+  const dir = await mkdtemp(join(tmpdir(), 'trellis-bench-cp-'));
+  tempDirs.add(dir);
+  const source = join(dir, 'mesh');
+  await mkdir(source);
+  const routeFile = join(source, 'routes.yaml');
+  await writeFile(join(source, 'services.yaml'), SERVICES_YAML);
+  await writeFile(routeFile, routeYaml(90));
+
+  const passwords = {
+    controlPlanePassword: 'bench-cp-secret',
+    sidecarPassword: 'bench-sidecar-secret',
+  };
+  const nats: NatsServerHandle = await startNatsServer({
+    users: trellisNatsUsers(passwords),
+    maxPayload: 8 * MiB,
+    stopGraceMs: 5_000,
+    startTimeoutMs: 30_000,
+  });
+  await tuneNats(nats, sidecars, natsAuthTimeoutSeconds);
+  const workers: Worker[] = [];
+  let cp: ChildProcess | undefined;
+  try {
+    const apiPort = await getFreePort();
+    const cpLog = join(dir, 'control-plane.log');
+    const logFd = openSync(cpLog, 'a');
+    cp = spawn(
+      process.execPath,
+      [
+        CONTROL_PLANE_BUNDLE,
+        '--source',
+        source,
+        '--nats',
+        nats.url,
+        '--nats-user',
+        CONTROL_PLANE_NATS_USER,
+        '--replica-id',
+        'bench-cp',
+        '--api',
+        `127.0.0.1:${apiPort}`,
+      ],
+      {
+        stdio: ['ignore', logFd, logFd],
+        env: { ...process.env, TRELLIS_NATS_PASSWORD: passwords.controlPlanePassword },
+      },
+    );
+    closeSync(logFd);
+    children.add(cp);
+    const cpPid = cp.pid as number;
+    const cpAlive = (): void => {
+      if (cp?.exitCode !== null || cp.signalCode !== null) {
+        throw new BenchError(
+          `the control plane exited (${cp?.signalCode ?? `code ${cp?.exitCode}`}); log tail:\n${logTail(cpLog)}`,
+        );
+      }
+    };
+    const api = `http://127.0.0.1:${apiPort}`;
+    const initialVersion = await until(
+      async () => {
+        cpAlive();
+        const body = await fetchText(`${api}/api/v1/proxies`);
+        const latest =
+          body === undefined
+            ? undefined
+            : (JSON.parse(body) as { latest: { version: number } | null }).latest;
+        return latest?.version;
+      },
+      30_000,
+      () => `the control plane did not store a first version (log tail:\n${logTail(cpLog)})`,
+      100,
+    );
+    const cpCpuStart = cpuSeconds(cpPid);
+    console.log(`  control plane up (pid ${cpPid}), version ${initialVersion} stored`);
+
+    // Sidecars connect in batches per worker, so the connect storm is the workers' pace.
+    const syncStart = benchNow();
+    for (let w = 0; w < workerCount; w++) workers.push(new Worker(w));
+    const workerCpuStart = new Map<number, number>();
+    await Promise.all(
+      workers.map(async (worker, w) => {
+        const first = w * perWorker;
+        const count = Math.max(0, Math.min(perWorker, sidecars - first));
+        workerCpuStart.set(worker.pid, cpuSeconds(worker.pid));
+        await worker.start(
+          {
+            type: 'start',
+            servers: nats.url,
+            user: SIDECAR_NATS_USER,
+            password: passwords.sidecarPassword,
+            first,
+            count,
+            batch: 200,
+            connectTimeoutMs: 30_000,
+          },
+          60_000 + count * 20,
+        );
+      }),
+    );
+    const allApplied = async (version: number, timeoutMs: number): Promise<number[]> => {
+      let applied = 0;
+      return until(
+        async () => {
+          cpAlive();
+          const replies = await Promise.all(workers.map((w) => w.queryVersion(version)));
+          applied = 0;
+          const times: number[] = [];
+          for (const r of replies) {
+            if (r.type !== 'version-status') continue;
+            applied += r.applied;
+            if (r.times) times.push(...r.times);
+          }
+          return times.length === sidecars ? times : undefined;
+        },
+        timeoutMs,
+        () => `only ${fmt(applied)} of ${fmt(sidecars)} sidecars applied version ${version}`,
+      );
+    };
+    await allApplied(initialVersion, 60_000 + sidecars * 10);
+    let synced = 0;
+    await until(
+      async () => {
+        cpAlive();
+        synced = syncedCount((await fetchText(`${api}/metrics`)) ?? '');
+        return synced === sidecars ? true : undefined;
+      },
+      30_000,
+      () =>
+        `the control plane saw only ${fmt(synced)} of ${fmt(sidecars)} sidecars SYNCED on version ${initialVersion}`,
+      200,
+    );
+    const initialSyncSeconds = (benchNow() - syncStart) / 1000;
+    console.log(
+      `  ${fmt(sidecars)} sidecars SYNCED on version ${initialVersion} after ${initialSyncSeconds.toFixed(1)} s`,
+    );
+
+    // K changes, one at a time: file write → every sidecar applied the next version.
+    const changeMs: number[] = [];
+    const applyMs: number[] = [];
+    const writtenAt = new Map<number, number>();
+    for (let i = 0; i < changes; i++) {
+      const version = initialVersion + i + 1;
+      const written = benchNow();
+      writtenAt.set(version, written);
+      await writeFile(routeFile, routeYaml(weightOfChange(i)));
+      const times = await allApplied(version, 30_000 + sidecars * 3);
+      const latencies = times.map((t) => t - written);
+      applyMs.push(...latencies);
+      const all = Math.max(...latencies);
+      changeMs.push(all);
+      console.log(
+        `  change ${i + 1}/${changes} (version ${version}): all ${fmt(sidecars)} applied after ${all.toFixed(1)} ms (per-sidecar p50 ${quantiles(latencies).p50} ms)`,
+      );
+      // Let the ACKs reach the control plane before the next change.
+      await delay(500);
+    }
+
+    const compiledAt = compiledTimes(cpLog);
+    const compileMs = [...writtenAt].flatMap(([version, written]) => {
+      const at = compiledAt.get(version);
+      return at === undefined ? [] : [at - written];
+    });
+
+    // Resync storm: the server goes down and comes back; every sidecar reconnects and syncs.
+    const stormStart = benchNow();
+    await nats.restart();
+    const natsReady = benchNow();
+    let resynced = 0;
+    const lastResync = await until(
+      async () => {
+        cpAlive();
+        const replies = await Promise.all(workers.map((w) => w.queryResync(stormStart)));
+        resynced = 0;
+        let latest = 0;
+        let complete = true;
+        for (const r of replies) {
+          if (r.type !== 'resync-status') continue;
+          resynced += r.resynced;
+          if (r.latest === undefined) complete = false;
+          else latest = Math.max(latest, r.latest);
+        }
+        return complete ? latest : undefined;
+      },
+      60_000 + sidecars * 5,
+      () =>
+        `only ${fmt(resynced)} of ${fmt(sidecars)} sidecars resynced after the nats-server restart`,
+      100,
+    );
+    const resyncStormSeconds = (lastResync - stormStart) / 1000;
+    console.log(
+      `  resync storm: all resynced ${resyncStormSeconds.toFixed(2)} s after the restart began (${((lastResync - natsReady) / 1000).toFixed(2)} s after nats-server was ready)`,
+    );
+
+    const controlPlaneCpuSeconds = cpuSeconds(cpPid) - cpCpuStart;
+    const controlPlanePeakRssMb = peakRssMb(cpPid);
+    let simulationCpuSeconds = 0;
+    for (const w of workers)
+      simulationCpuSeconds += cpuSeconds(w.pid) - (workerCpuStart.get(w.pid) ?? 0);
+    const sidecarWarnings: Record<string, number> = {};
+    for (const warnings of await Promise.all(workers.map((w) => w.stop(10_000)))) {
+      for (const [code, n] of Object.entries(warnings))
+        sidecarWarnings[code] = (sidecarWarnings[code] ?? 0) + n;
+    }
+    return {
+      sidecars,
+      changes,
+      changeToAllAckedMs: quantiles(changeMs),
+      perSidecarApplyMs: quantiles(applyMs),
+      writeToCompiledMs: quantiles(compileMs),
+      resyncStormSeconds: Math.round(resyncStormSeconds * 100) / 100,
+      resyncAfterReadySeconds: Math.round(((lastResync - natsReady) / 1000) * 100) / 100,
+      controlPlaneCpuSeconds: Math.round(controlPlaneCpuSeconds * 100) / 100,
+      controlPlanePeakRssMb,
+      simulationCpuSeconds: Math.round(simulationCpuSeconds * 100) / 100,
+      workers: workerCount,
+      initialSyncSeconds: Math.round(initialSyncSeconds * 100) / 100,
+      sidecarWarnings,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop(2_000)));
+    if (cp && cp.exitCode === null && cp.signalCode === null) {
+      const exited = new Promise((r) => cp?.once('exit', r));
+      cp.kill('SIGTERM');
+      await Promise.race([exited, delay(5_000)]);
+      if (cp.exitCode === null && cp.signalCode === null) cp.kill('SIGKILL');
+    }
+    if (cp) children.delete(cp);
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
+  }
+}
+
+// === reporting ===
+
+function verdict(value: number, target: number | undefined, unit: string): string {
+  if (target === undefined) return '';
+  return ` (target ≤ ${fmt(target)} ${unit}: ${value <= target ? 'met' : 'MISSED'})`;
+}
+
+function printResult(r: RunResult): void {
+  console.log(`\nN = ${fmt(r.sidecars)} sidecars, ${r.workers} workers, ${r.changes} changes`);
+  const c = r.changeToAllAckedMs;
+  console.log(
+    `  change → all applied: p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms${verdict(c.p99, TARGETS.p99Ms[r.sidecars], 'ms p99')}`,
+  );
+  const a = r.perSidecarApplyMs;
+  console.log(`  per-sidecar apply:    p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms`);
+  const w = r.writeToCompiledMs;
+  console.log(
+    `  write → compiled:     p50 ${w.p50} ms, max ${w.max} ms (in the control plane, before storage and delivery)`,
+  );
+  console.log(
+    `  resync storm:         ${r.resyncStormSeconds} s (${r.resyncAfterReadySeconds} s after nats-server ready)${verdict(r.resyncStormSeconds, TARGETS.stormSeconds[r.sidecars], 's')}`,
+  );
+  console.log(
+    `  control plane:        ${r.controlPlaneCpuSeconds} CPU s, peak RSS ${r.controlPlanePeakRssMb} MB${verdict(r.controlPlanePeakRssMb, TARGETS.rssMb[r.sidecars], 'MB')}`,
+  );
+  console.log(
+    `  simulation:           ${r.simulationCpuSeconds} CPU s over ${r.workers} workers; initial sync ${r.initialSyncSeconds} s`,
+  );
+  console.log(`  sidecar warnings:     ${warningList(r.sidecarWarnings)}`);
+}
+
+function warningList(warnings: Readonly<Record<string, number>>): string {
+  const list = Object.entries(warnings).map(([k, n]) => `${k} ×${fmt(n)}`);
+  return list.length === 0 ? 'none' : list.join('; ');
+}
+
+type Row =
+  | { readonly ok: RunResult }
+  | { readonly failed: { sidecars: number; changes: number; workers: number; reason: string } };
+
+const TABLE_HEADER = [
+  'sidecars',
+  'workers',
+  'changes',
+  'change → all applied ms p50 / p99 / max',
+  'per-sidecar apply ms p50 / p99 / max',
+  'write → compiled ms p50 / max',
+  'resync storm s',
+  'control plane CPU s',
+  'control plane peak RSS MB',
+  'simulation CPU s',
+  'initial sync s',
+];
+const RIGHT_ALIGNED = new Set([0, 1, 2, 7, 9, 10]);
+
+function tableCells(row: Row): string[] {
+  if ('failed' in row) {
+    const f = row.failed;
+    const reason = f.reason
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/\|/g, '\\|')
+      .slice(0, 600);
+    const cells = [fmt(f.sidecars), String(f.workers), String(f.changes), `FAILED: ${reason}`];
+    while (cells.length < TABLE_HEADER.length) cells.push('');
+    return cells;
+  }
+  const r = row.ok;
+  const c = r.changeToAllAckedMs;
+  const a = r.perSidecarApplyMs;
+  const mark = (value: number, target: number | undefined): string =>
+    target === undefined
+      ? ''
+      : value <= target
+        ? ` (≤ ${fmt(target)} met)`
+        : ` (≤ ${fmt(target)} MISSED)`;
+  return [
+    fmt(r.sidecars),
+    String(r.workers),
+    String(r.changes),
+    `${c.p50} / ${c.p99} / ${c.max}${mark(c.p99, TARGETS.p99Ms[r.sidecars])}`,
+    `${a.p50} / ${a.p99} / ${a.max}`,
+    `${r.writeToCompiledMs.p50} / ${r.writeToCompiledMs.max}`,
+    `${r.resyncStormSeconds} (${r.resyncAfterReadySeconds})${mark(r.resyncStormSeconds, TARGETS.stormSeconds[r.sidecars])}`,
+    String(r.controlPlaneCpuSeconds),
+    `${r.controlPlanePeakRssMb}${mark(r.controlPlanePeakRssMb, TARGETS.rssMb[r.sidecars])}`,
+    String(r.simulationCpuSeconds),
+    String(r.initialSyncSeconds),
+  ];
+}
+
+/** A markdown table padded the way Prettier pads one, so docs/benchmarks.md stays formatted. */
+function markdownTable(rows: readonly (readonly string[])[]): string[] {
+  const all = [TABLE_HEADER, ...rows];
+  const widths = TABLE_HEADER.map((_, i) =>
+    Math.max(3, ...all.map((cells) => [...(cells[i] ?? '')].length)),
+  );
+  const pad = (text: string, i: number): string => {
+    const gap = ' '.repeat((widths[i] as number) - [...text].length);
+    return RIGHT_ALIGNED.has(i) ? gap + text : text + gap;
+  };
+  const line = (cells: readonly string[]): string =>
+    `| ${TABLE_HEADER.map((_, i) => pad(cells[i] ?? '', i)).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (RIGHT_ALIGNED.has(i) ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(TABLE_HEADER), rule, ...rows.map(line)];
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function appendSection(rows: readonly Row[], command: string): Promise<void> {
+  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    `## Control plane scale, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Command: \`${command}\`. Commit ${git(['rev-parse', '--short', 'HEAD'])}.`,
+    `Machine: ${cpus().length} vCPU (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}) ${cpuModel}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node.js ${process.version}, open-files limit ${fmt(openFilesLimit())}.`,
+    '',
+    'One real nats-server, the built control plane (one replica, default debounce of 100 ms), N sidecars running the real `ControlPlaneClient` (no proxy) in W worker processes, all on this machine. A change rewrites the route weights; "change → all applied" is the file write until the last sidecar applied the new version, over the K changes; "per-sidecar apply" is every sidecar\'s write → applied; "write → compiled" is the part spent before the control plane logged the version compiled (debounce included). The resync storm is a nats-server restart, from the restart call until every sidecar got a sync answer (in brackets: from the server being ready). CPU seconds count from the control plane being up (control plane) and from the workers starting their sidecars (simulation) until after the storm. Targets: N=1,000 p99 ≤ 250 ms; N=10,000 p99 ≤ 2 s, resync storm ≤ 10 s, control plane RSS ≤ 500 MB.',
+    '',
+    ...markdownTable(rows.map(tableCells)),
+    '',
+    ...rows.flatMap((row) =>
+      'ok' in row
+        ? [
+            `Sidecar warnings at ${fmt(row.ok.sidecars)}: ${warningList(row.ok.sidecarWarnings)}.`,
+            '',
+          ]
+        : [],
+    ),
+  ];
+  // One blank line between the previous section and this one, however the file ends.
+  const doc = join(ROOT, 'docs/benchmarks.md');
+  const ending = existsSync(doc) ? readFileSync(doc, 'utf8').slice(-2) : '\n\n';
+  const gap = ending === '\n\n' ? '' : ending.endsWith('\n') ? '\n' : '\n\n';
+  await appendFile(doc, gap + lines.join('\n'));
+  console.log('\nappended the section to docs/benchmarks.md');
+}
+
+// === main ===
+
+function wholeNumber(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new BenchError(`--${name} must be a whole number ≥ ${min} (got "${value}")`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sidecars: { type: 'string' },
+      changes: { type: 'string' },
+      workers: { type: 'string' },
+      json: { type: 'string' },
+      'nats-auth-timeout': { type: 'string' },
+    },
+  });
+  const changes = wholeNumber('changes', values.changes, 1) ?? 5;
+  const chosen = wholeNumber('sidecars', values.sidecars, 1);
+  const workersFlag = wholeNumber('workers', values.workers, 1);
+  const authTimeout = wholeNumber('nats-auth-timeout', values['nats-auth-timeout'], 1);
+  const sizes = chosen === undefined ? [1_000, 10_000] : [chosen];
+  const rows: Row[] = [];
+  for (const sidecars of sizes) {
+    const workers = workersFlag ?? (sidecars > 1_000 ? 4 : 2);
+    console.log(
+      `\nbench:control-plane: ${fmt(sidecars)} sidecars over ${workers} workers, ${changes} changes`,
+    );
+    try {
+      const result = await runOnce(sidecars, changes, workers, authTimeout);
+      printResult(result);
+      rows.push({ ok: result });
+    } catch (error) {
+      const reason = (error as Error).message;
+      console.error(
+        `\nbench:control-plane: the run with ${fmt(sidecars)} sidecars FAILED: ${reason}`,
+      );
+      rows.push({ failed: { sidecars, changes, workers, reason } });
+      killAll();
+    }
+  }
+  if (values.json !== undefined) {
+    const out = rows.map((r) => ('ok' in r ? r.ok : r.failed));
+    await writeFile(
+      values.json,
+      `${JSON.stringify(chosen === undefined ? out : out[0], null, 2)}\n`,
+    );
+    console.log(`wrote ${values.json}`);
+  }
+  if (chosen === undefined) {
+    const extra = process.argv.slice(2).join(' ');
+    await appendSection(rows, `npm run bench:control-plane${extra ? ` -- ${extra}` : ''}`);
+  }
+  if (rows.some((r) => 'failed' in r)) process.exitCode = 1;
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(`bench:control-plane: ${(error as Error).message}`);
+    process.exitCode = 1;
+  })
+  .finally(killAll);
