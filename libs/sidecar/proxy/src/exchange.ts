@@ -1,51 +1,9 @@
 // One downstream request and its response, the same shape for HTTP/1.1 and HTTP/2 so the
-// layers above never ask which protocol the client spoke.
-import type { FlatHeaders } from './flat-headers.js';
-
-export interface BodyHandlers {
-  onData(chunk: Buffer): void;
-  /** Trailers arrive only on HTTP/2 and chunked HTTP/1.1 bodies. */
-  onEnd(trailers: FlatHeaders | undefined): void;
-  onError(error: Error): void;
-}
-
-export interface RequestBodyReader {
-  /** Starts the flow of body chunks; call once. A request without body ends at once. */
-  start(handlers: BodyHandlers): void;
-  pause(): void;
-  resume(): void;
-}
-
-export interface ResponseWriter {
-  /**
-   * Sends the status and headers. `endStream`: no body follows. `trailers`: trailers will
-   * follow the body (HTTP/2 must know before the body starts).
-   */
-  head(status: number, headers: FlatHeaders, endStream: boolean, trailers: boolean): void;
-  /** Returns false when the client is slow: wait for onDrain before writing more. */
-  write(chunk: Buffer): boolean;
-  /** Called once, the next time buffered output drains. */
-  onDrain(callback: () => void): void;
-  end(trailers?: FlatHeaders): void;
-  /** Abandons the response mid-way: resets the stream (h2) or closes the connection (h1). */
-  abort(): void;
-  readonly headSent: boolean;
-  readonly finished: boolean;
-}
-
-export interface DownstreamExchange {
-  readonly protocol: 'http/1.1' | 'h2';
-  readonly method: string;
-  /** Host (HTTP/1.1) or :authority (HTTP/2). */
-  readonly authority: string;
-  /** Request target as received (origin form). */
-  readonly target: string;
-  /** Fields as received, names lower-cased, without pseudo-headers. */
-  readonly headers: readonly string[];
-  readonly remoteAddress: string;
-  readonly hasBody: boolean;
-  readonly body: RequestBodyReader;
-  readonly response: ResponseWriter;
-  /** Called once when the client goes away before the response finished. */
-  onAbort(callback: () => void): void;
-}
+// layers above never ask which protocol the client spoke. The contract is declared once, by
+// the lean HTTP/1.1 server that produces it; the HTTP/2 adapter implements the same.
+export type {
+  BodyHandlers,
+  DownstreamExchange,
+  RequestBodyReader,
+  ResponseWriter,
+} from '@trellis/sidecar-h1-server';

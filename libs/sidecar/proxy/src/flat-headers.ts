@@ -1,9 +1,10 @@
 // Header lists as the proxy carries them: a flat array [name, value, name, value, …] with
 // lower-case names, order and repeats kept (Node's rawHeaders shape, cheap to build and to
 // hand to either protocol).
+import type { FlatHeaders } from '@trellis/sidecar-h1-server';
 import type { HeaderEdits } from '@trellis/sidecar-routing';
 
-export type FlatHeaders = string[];
+export type { FlatHeaders };
 
 /**
  * Connection-specific fields (RFC 9110 §7.6.1) never forwarded, plus HTTP/2-forbidden ones.
