@@ -7,7 +7,13 @@ import { formatIssue } from '@trellis/config';
 import { createAdminServer } from '@trellis/sidecar-admin';
 import { ControlPlaneClient } from '@trellis/sidecar-delivery';
 import { PoolConnector, Sidecar } from '@trellis/sidecar-proxy';
-import { AccessLog, SidecarMetrics, accessLogSettingsFor } from '@trellis/sidecar-telemetry';
+import {
+  AccessLog,
+  MeshTracer,
+  SidecarMetrics,
+  accessLogSettingsFor,
+  tracingSettingsFor,
+} from '@trellis/sidecar-telemetry';
 import { StaticConfig } from '@trellis/sidecar-runtime';
 import { systemClock } from '@trellis/time';
 import { parseSidecarFlags, usage } from './flags.js';
@@ -29,8 +35,18 @@ const log = pino({
   base: { component: 'sidecar', role: flags.role, pod: flags.pod },
   timestamp: pino.stdTimeFunctions.isoTime,
 });
+const telemetryOwner =
+  flags.role === 'sidecar' && flags.service
+    ? { name: flags.service, namespace: flags.namespace }
+    : undefined;
 const metrics = new SidecarMetrics();
 const accessLog = new AccessLog();
+// Without OTEL_EXPORTER_OTLP_ENDPOINT traces are only propagated, never recorded.
+const tracer = new MeshTracer({
+  serviceName: telemetryOwner?.name ?? `trellis-${flags.role}`,
+  otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  random: Math.random,
+});
 const sidecar = new Sidecar({
   role: flags.role,
   outbound: flags.outbound,
@@ -44,19 +60,17 @@ const sidecar = new Sidecar({
   clock: systemClock,
   random: Math.random,
   log,
+  tracer,
   onComplete(completed, listener) {
     metrics.record(completed, listener);
     accessLog.log(completed, listener);
   },
 });
 metrics.observeRuntime(() => sidecar.holder.current?.runtime);
-const telemetryOwner =
-  flags.role === 'sidecar' && flags.service
-    ? { name: flags.service, namespace: flags.namespace }
-    : undefined;
 sidecar.holder.onApplied((applied) => {
   sidecar.stats.increment('config_applied');
   log.info({ version: applied.snapshot.version, hash: applied.snapshot.hash }, 'config applied');
+  tracer.configure(tracingSettingsFor(applied.snapshot.resources, telemetryOwner));
   try {
     accessLog.configure(accessLogSettingsFor(applied.snapshot.resources, telemetryOwner));
   } catch (error) {
@@ -153,6 +167,7 @@ async function shutdown(signal: string): Promise<void> {
   await sidecar.drain();
   await source.stop();
   await accessLog.flush();
+  await tracer.shutdown();
   admin.close();
   admin.closeAllConnections();
   process.exit(0);

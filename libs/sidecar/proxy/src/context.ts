@@ -7,6 +7,7 @@ import type { RouteLookup, ServicePortRef } from '@trellis/sidecar-routing';
 import type { DownstreamExchange } from './exchange.js';
 import type { FlatHeaders } from './flat-headers.js';
 import type { RequestBodyFeed } from './request-body.js';
+import type { RequestTrace } from './tracing.js';
 import type { ProxyResponse } from './response.js';
 import type { ProxyRuntime } from './runtime.js';
 import type { UpstreamTarget } from './upstream.js';
@@ -53,6 +54,8 @@ export interface ProxyRequest {
   cancelled: Cancellation | undefined;
   /** Called once if the request is cancelled; the attempt in flight sets it (one at a time). */
   onCancel: ((reason: Cancellation) => void) | undefined;
+  /** Set by the proxy when a tracer is configured; the forward layer opens attempts on it. */
+  trace: RequestTrace | undefined;
 }
 
 export type Cancellation = 'request-timeout' | 'grpc-deadline' | 'client-gone';

@@ -15,6 +15,7 @@ export { ProxyRuntime } from './runtime.js';
 export type { Logger, SidecarOptions, SidecarRole } from './sidecar.js';
 export { Sidecar, trellisErrorValues } from './sidecar.js';
 export { buildInboundStack, buildStack } from './stack.js';
+export type { AttemptTrace, RequestTrace, RequestTracer } from './tracing.js';
 export { SIDECAR_COUNTERS, SidecarStats } from './stats.js';
 export type {
   UpstreamCall,

@@ -13,6 +13,7 @@ import { RequestBodyFeed } from './request-body.js';
 import { localResponse } from './response.js';
 import type { BodyOutcome, ProxyResponse } from './response.js';
 import type { ProxyRuntime } from './runtime.js';
+import type { RequestTracer } from './tracing.js';
 
 export interface CompletedRequest {
   readonly request: ProxyRequest;
@@ -33,6 +34,9 @@ export interface ProxyOptions {
   readonly replayLimitBytes: number;
   readonly onComplete?: (completed: CompletedRequest) => void;
   readonly onInternalError?: (error: unknown, request: ProxyRequest) => void;
+  /** Traces every request; `listenerName` tells the tracer which listener it came in on. */
+  readonly tracer?: RequestTracer;
+  readonly listenerName?: string;
 }
 
 const NO_BODY_STATUSES = new Set([204, 304]);
@@ -94,7 +98,9 @@ export class Proxy {
       attemptDeadlineAt: Infinity,
       cancelled: undefined,
       onCancel: undefined,
+      trace: undefined,
     };
+    request.trace = options.tracer?.startRequest(request, options.listenerName ?? 'outbound');
     exchange.onAbort(() => cancel(request, 'client-gone'));
     options.stack(request).then(
       (response) => this.#respond(request, response),
@@ -115,7 +121,7 @@ export class Proxy {
       response.body?.discard();
       request.body?.release();
       // Counted and logged like any request, with nginx's 499 "client closed request".
-      this.#options.onComplete?.({
+      this.#complete({
         request,
         status: CLIENT_CLOSED_REQUEST,
         grpcStatus: undefined,
@@ -128,7 +134,7 @@ export class Proxy {
     const grpcStatus = grpcStatusOf(exchange, response);
     writeResponse(exchange, response, (outcome, bytes) => {
       request.body?.release();
-      this.#options.onComplete?.({
+      this.#complete({
         request,
         status: response.status,
         grpcStatus,
@@ -137,6 +143,11 @@ export class Proxy {
         bytesOut: bytes,
       });
     });
+  }
+
+  #complete(completed: CompletedRequest): void {
+    completed.request.trace?.end(completed);
+    this.#options.onComplete?.(completed);
   }
 }
 

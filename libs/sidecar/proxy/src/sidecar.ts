@@ -16,6 +16,7 @@ import type { CompletedRequest } from './proxy.js';
 import { ProxyRuntime } from './runtime.js';
 import { buildInboundStack, buildStack } from './stack.js';
 import { SidecarStats } from './stats.js';
+import type { RequestTracer } from './tracing.js';
 import type { UpstreamConnector } from './upstream.js';
 
 /** The logging calls the sidecar makes; pino's logger satisfies it. */
@@ -46,6 +47,8 @@ export interface SidecarOptions {
   readonly log: Logger;
   /** Observes every finished request (access log, metrics). */
   readonly onComplete?: (completed: CompletedRequest, listener: string) => void;
+  /** Traces requests on every listener (spans, trace-context propagation). */
+  readonly tracer?: RequestTracer;
 }
 
 interface NamedListener {
@@ -230,6 +233,8 @@ export class Sidecar {
       random: options.random,
       replayLimitBytes: options.replayLimitBytes,
       onComplete: (completed) => this.#count(completed, name),
+      tracer: options.tracer,
+      listenerName: name,
       onInternalError: (error, request) => {
         this.stats.increment('internal_errors');
         options.log.error(

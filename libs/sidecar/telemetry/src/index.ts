@@ -21,3 +21,18 @@ export { SidecarMetrics } from './sidecar-metrics.js';
 export { traceIdOf } from './trace-id.js';
 export type { ServiceIdentity } from './telemetry-select.js';
 export { accessLogSettingsFor } from './telemetry-select.js';
+export type {
+  IncomingContext,
+  MeshTracerOptions,
+  OutgoingContext,
+  TraceIds,
+  TracingSettings,
+} from './tracing/index.js';
+export {
+  DEFAULT_TRACING_SETTINGS,
+  MeshTracer,
+  extractTraceContext,
+  injectTraceContext,
+  removeTraceHeaders,
+  tracingSettingsFor,
+} from './tracing/index.js';

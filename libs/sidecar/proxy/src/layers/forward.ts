@@ -38,7 +38,10 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
       const endpointId = `${upstream.address}:${upstream.port}`;
       const headers = request.headers.slice();
       headers.push('x-trellis-attempt', String(request.attempt));
+      const span = request.trace?.startAttempt(request, headers);
       const body = new UpstreamBody();
+      if (span)
+        body.whenDone((outcome) => span.end(outcome === 'upstream-error' ? 'reset' : undefined));
       let settled = false;
       const settle = () => {
         settled = true;
@@ -49,6 +52,7 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
         onResponseHead(status, responseHeaders) {
           if (settled) return;
           settle();
+          span?.response(status, responseHeaders);
           resolve({
             status,
             headers: responseHeaders,
@@ -59,13 +63,17 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
           });
         },
         onData: (chunk) => body.push(chunk),
-        onEnd: (trailers) => body.end(trailers),
+        onEnd: (trailers) => {
+          span?.trailers(trailers);
+          body.end(trailers);
+        },
         onError(error) {
           if (settled) {
             body.fail(error);
             return;
           }
           settle();
+          span?.end(error.failure);
           reject(error);
         },
       };
@@ -86,6 +94,7 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
         settle();
         call.abort();
         request.body?.detach();
+        span?.end(error.failure);
         reject(error);
       };
       const onCancel = () =>

@@ -1,0 +1,272 @@
+// The sidecar's tracer: decides once per request whether it is sampled (parent-based, else a
+// ratio of new traces), opens a request span and one client span per forwarded attempt when it
+// is, and always propagates the trace context upstream. Unsampled requests (and every request
+// when no exporter is configured) allocate no spans: they carry the caller's context (or a
+// fresh trace id) on with the sampled flag as decided.
+import type { Propagation } from '@trellis/config';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  RandomIdGenerator,
+} from '@opentelemetry/sdk-trace-base';
+import type {
+  AttemptTrace,
+  CompletedRequest,
+  FlatHeaders,
+  ProxyRequest,
+  RequestTrace,
+  RequestTracer,
+} from '@trellis/sidecar-proxy';
+import type { IncomingContext } from './incoming-context.js';
+import { attemptSpanStart, isGrpc, requestSpanEnd, requestSpanStart } from './span-attributes.js';
+import { extractTraceContext, headerOf, injectTraceContext } from './trace-headers.js';
+import type { OutgoingContext } from './trace-headers.js';
+
+export interface TracingSettings {
+  /** Share of new traces (no caller decision) that are sampled, 0–100. */
+  readonly samplingPercent: number;
+  /** Formats written upstream, first preferred; every format is read. */
+  readonly propagation: readonly Propagation[];
+}
+
+/** The Telemetry kind's defaults (spec.tracing = {}). */
+export const DEFAULT_TRACING_SETTINGS: TracingSettings = {
+  samplingPercent: 1,
+  propagation: ['w3c'],
+};
+
+export interface MeshTracerOptions {
+  /** `service.name` of the exported spans (e.g. the workload's service, or `trellis-gateway`). */
+  readonly serviceName: string;
+  /**
+   * OTLP/HTTP base URL (what OTEL_EXPORTER_OTLP_ENDPOINT holds): spans are posted to
+   * `<endpoint>/v1/traces`. Unset: no exporter, no spans; tracing only propagates.
+   */
+  readonly otlpEndpoint?: string | undefined;
+  /** Uniform in [0, 1): the ratio sampler's draw. */
+  readonly random: () => number;
+  readonly settings?: TracingSettings;
+  /** Most time spans wait in the batch before export (ms; the SDK default is 5000). */
+  readonly exportDelayMs?: number;
+}
+
+const LISTENER_SPAN_KIND: Record<string, SpanKind> = {
+  inbound: SpanKind.SERVER,
+  gateway: SpanKind.SERVER,
+};
+
+export class MeshTracer implements RequestTracer {
+  readonly #provider: BasicTracerProvider | undefined;
+  readonly #tracer: Tracer | undefined;
+  readonly #random: () => number;
+  readonly #ids = new RandomIdGenerator();
+  #settings: TracingSettings;
+
+  constructor(options: MeshTracerOptions) {
+    this.#random = options.random;
+    this.#settings = options.settings ?? DEFAULT_TRACING_SETTINGS;
+    if (options.otlpEndpoint) {
+      const exporter = new OTLPTraceExporter({
+        url: `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`,
+      });
+      this.#provider = new BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': options.serviceName }),
+        // The sampling decision is taken before any span exists (see startRequest).
+        sampler: new AlwaysOnSampler(),
+        spanProcessors: [
+          new BatchSpanProcessor(
+            exporter,
+            options.exportDelayMs === undefined
+              ? {}
+              : { scheduledDelayMillis: options.exportDelayMs },
+          ),
+        ],
+      });
+      this.#tracer = this.#provider.getTracer('@trellis/sidecar-telemetry');
+    }
+  }
+
+  /** Applies a config swap's tracing settings (undefined: the defaults). */
+  configure(settings: TracingSettings | undefined): void {
+    this.#settings = settings ?? DEFAULT_TRACING_SETTINGS;
+  }
+
+  get settings(): TracingSettings {
+    return this.#settings;
+  }
+
+  startRequest(request: ProxyRequest, listener: string): RequestTrace {
+    const settings = this.#settings;
+    const incoming = extractTraceContext(request.headers);
+    const sampled = incoming?.sampled ?? this.#random() * 100 < settings.samplingPercent;
+    if (!sampled || !this.#tracer) return this.#propagateOnly(incoming, sampled, settings);
+    const ids = incoming?.ids;
+    const parent = ids
+      ? trace.setSpanContext(ROOT_CONTEXT, {
+          traceId: ids.traceId,
+          spanId: ids.spanId,
+          traceFlags: TraceFlags.SAMPLED,
+          isRemote: true,
+        })
+      : ROOT_CONTEXT;
+    const { name, attributes } = requestSpanStart(request);
+    const span = this.#tracer.startSpan(
+      name,
+      { kind: LISTENER_SPAN_KIND[listener] ?? SpanKind.INTERNAL, attributes },
+      parent,
+    );
+    return new SpanTrace(this.#tracer, span, ids?.traceState, settings.propagation);
+  }
+
+  /** Exports every finished span now. */
+  async forceFlush(): Promise<void> {
+    await this.#provider?.forceFlush();
+  }
+
+  /** Flushes and stops the exporter; later spans are dropped. */
+  async shutdown(): Promise<void> {
+    await this.#provider?.shutdown();
+  }
+
+  #propagateOnly(
+    incoming: IncomingContext | undefined,
+    sampled: boolean,
+    settings: TracingSettings,
+  ): RequestTrace {
+    const context: OutgoingContext = incoming?.ids
+      ? { ...incoming.ids, sampled }
+      : {
+          traceId: this.#ids.generateTraceId(),
+          spanId: this.#ids.generateSpanId(),
+          sampled,
+          traceState: undefined,
+        };
+    return new PropagatingTrace(context, settings.propagation);
+  }
+}
+
+const NO_SPAN: AttemptTrace = {
+  response: () => undefined,
+  trailers: () => undefined,
+  end: () => undefined,
+};
+
+/** An unsampled request: headers only, no spans. */
+class PropagatingTrace implements RequestTrace {
+  constructor(
+    private readonly context: OutgoingContext,
+    private readonly formats: readonly Propagation[],
+  ) {}
+
+  startAttempt(_request: ProxyRequest, headers: FlatHeaders): AttemptTrace {
+    injectTraceContext(headers, this.context, this.formats);
+    return NO_SPAN;
+  }
+
+  end(): void {}
+}
+
+/** A sampled request: its span, and a client span per attempt. */
+class SpanTrace implements RequestTrace {
+  readonly #tracer: Tracer;
+  readonly #span: Span;
+  readonly #context: Context;
+  readonly #traceState: string | undefined;
+  readonly #formats: readonly Propagation[];
+  /** The grpc-status the last attempt ended with (trailers), for the request span. */
+  #grpcStatus: string | undefined;
+
+  constructor(
+    tracer: Tracer,
+    span: Span,
+    traceState: string | undefined,
+    formats: readonly Propagation[],
+  ) {
+    this.#tracer = tracer;
+    this.#span = span;
+    this.#context = trace.setSpan(ROOT_CONTEXT, span);
+    this.#traceState = traceState;
+    this.#formats = formats;
+  }
+
+  startAttempt(request: ProxyRequest, headers: FlatHeaders): AttemptTrace {
+    const { name, attributes } = attemptSpanStart(request);
+    const span = this.#tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, this.#context);
+    const { traceId, spanId } = span.spanContext();
+    injectTraceContext(
+      headers,
+      { traceId, spanId, sampled: true, traceState: this.#traceState },
+      this.#formats,
+    );
+    return new AttemptSpan(span, isGrpc(request), (status) => (this.#grpcStatus = status));
+  }
+
+  end(completed: CompletedRequest): void {
+    const span = this.#span;
+    const { route } = completed.request.record;
+    const grpc = isGrpc(completed.request);
+    if (route !== undefined && !grpc)
+      span.updateName(`${completed.request.exchange.method} ${route}`);
+    const { attributes, errorType } = requestSpanEnd(
+      completed,
+      completed.grpcStatus ?? (grpc ? this.#grpcStatus : undefined),
+    );
+    span.setAttributes(attributes);
+    if (errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+    span.end();
+  }
+}
+
+/** One forwarded attempt's client span: ended once, on failure or when the body is done. */
+class AttemptSpan implements AttemptTrace {
+  readonly #span: Span;
+  readonly #grpc: boolean;
+  readonly #onGrpcStatus: (status: string) => void;
+  #status: number | undefined;
+  #grpcStatus: string | undefined;
+  #ended = false;
+
+  constructor(span: Span, grpc: boolean, onGrpcStatus: (status: string) => void) {
+    this.#span = span;
+    this.#grpc = grpc;
+    this.#onGrpcStatus = onGrpcStatus;
+  }
+
+  response(status: number, headers: FlatHeaders): void {
+    this.#status = status;
+    this.#span.setAttribute('http.response.status_code', status);
+    if (this.#grpc) this.#grpcStatusIs(headerOf(headers, 'grpc-status'));
+  }
+
+  trailers(trailers: FlatHeaders | undefined): void {
+    if (this.#grpc && trailers) this.#grpcStatusIs(headerOf(trailers, 'grpc-status'));
+  }
+
+  end(failure: string | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    let errorType = failure;
+    if (errorType === undefined && this.#status !== undefined && this.#status >= 400)
+      errorType = String(this.#status);
+    if (errorType === undefined && this.#grpcStatus !== undefined && this.#grpcStatus !== '0')
+      errorType = this.#grpcStatus;
+    if (errorType !== undefined) {
+      this.#span.setAttribute('error.type', errorType);
+      this.#span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+    }
+    this.#span.end();
+  }
+
+  #grpcStatusIs(status: string | undefined): void {
+    if (status === undefined) return;
+    this.#grpcStatus = status;
+    const code = Number(status);
+    if (Number.isInteger(code)) this.#span.setAttribute('rpc.grpc.status_code', code);
+    this.#onGrpcStatus(status);
+  }
+}
