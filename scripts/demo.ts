@@ -237,7 +237,8 @@ config stays in force everywhere).
   sidecar sync state:    npx meshctl status   (or http://127.0.0.1:${ports.controlPlaneApi}/api/v1/proxies, live: /api/v1/events)
   control plane:         http://127.0.0.1:${ports.controlPlaneApi}/api/v1/snapshot   /api/v1/issues   /metrics
   gateway admin:         http://127.0.0.1:${ports.gatewayAdmin}/config   /clusters   /stats   /sync
-  sidecar admins:        http://127.0.0.1:${ports.frontendAdmin}/stats (frontend)   http://127.0.0.1:${ports.catalogAdmin}/stats (catalog)
+  sidecar metrics:       http://127.0.0.1:${ports.gatewayAdmin}/metrics (gateway)   http://127.0.0.1:${ports.frontendAdmin}/metrics (frontend)   http://127.0.0.1:${ports.catalogAdmin}/metrics (catalog)
+  traces:                ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'set OTEL_EXPORTER_OTLP_ENDPOINT to export them (W3C/B3 headers are propagated either way)'}
   validate by hand:      npx meshctl validate examples/shop
 
 Press Ctrl-C to stop everything.
