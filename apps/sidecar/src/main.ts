@@ -164,6 +164,11 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  // Whatever happens below, exit once the drain deadline (plus flushing time) has passed.
+  setTimeout(() => {
+    log.error({ signal }, 'shutdown took longer than the drain deadline; exiting');
+    process.exit(1);
+  }, flags.drainTimeoutMs + 5_000).unref();
   await sidecar.drain();
   await source.stop();
   await accessLog.flush();
