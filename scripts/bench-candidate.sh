@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 : "${LISTEN_PORT:?set by peers.sh}" "${UPSTREAM_HOST:?}" "${UPSTREAM_PORT:?}" "${UPSTREAM_H2C_PORT:?}"
 config_dir=tmp/bench-candidate
 mkdir -p "$config_dir"
+# The harness deletes its own copy of this log when a run fails; keep one here as well.
+exec > >(tee -a "$config_dir/candidate.log") 2>&1
+echo "bench-candidate: start $(date -u +%FT%TZ) LISTEN_PORT=$LISTEN_PORT"
 cat > "$config_dir/bench.yaml" <<YAML
 apiVersion: trellis.dev/v1alpha1
 kind: Service
