@@ -14,7 +14,7 @@ bash scripts/ensure-deps.sh
 NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false npx nx run sidecar:build --outputStyle=static >/dev/null
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="tmp/bench-sidecar-$stamp"
-args=(--candidate 'bash scripts/bench-candidate.sh' --rounds 3 --out "$out" "$@")
+args=(--candidate "bash $PWD/scripts/bench-candidate.sh" --rounds 3 --out "$out" "$@")
 bash "$harness" "${args[@]}"
 {
   echo
