@@ -6,6 +6,7 @@ import type { H1Error, RequestHandle } from '@trellis/sidecar-h1';
 import { H2Error, H2Pool } from '@trellis/sidecar-h2';
 import type { H2ClientStream } from '@trellis/sidecar-h2';
 import type { Clock } from '@trellis/time';
+import { lowerCaseNames } from './flat-headers.js';
 import type { FlatHeaders } from './flat-headers.js';
 import { UpstreamError, targetKey } from './upstream.js';
 import type {
@@ -24,15 +25,6 @@ const DEFAULT_POOL: UpstreamPoolSettings = Object.freeze({
   maxPendingRequests: 1024,
   maxRequestsPerConnection: undefined,
 });
-
-function lowerCaseNames(raw: readonly string[]): FlatHeaders {
-  const out = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i += 2) {
-    out[i] = (raw[i] as string).toLowerCase();
-    out[i + 1] = raw[i + 1] as string;
-  }
-  return out;
-}
 
 function fromH1Error(error: H1Error): UpstreamError {
   const options = { retriableAnyMethod: error.retriable, cause: error };

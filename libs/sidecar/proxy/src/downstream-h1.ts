@@ -8,17 +8,8 @@ import type {
   RequestBodyReader,
   ResponseWriter,
 } from './exchange.js';
-import { headersToObject } from './flat-headers.js';
+import { headersToObject, lowerCaseNames } from './flat-headers.js';
 import type { FlatHeaders } from './flat-headers.js';
-
-function lowerCaseNames(raw: readonly string[]): string[] {
-  const out = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i += 2) {
-    out[i] = (raw[i] as string).toLowerCase();
-    out[i + 1] = raw[i + 1] as string;
-  }
-  return out;
-}
 
 class H1Body implements RequestBodyReader {
   constructor(private readonly req: IncomingMessage) {}

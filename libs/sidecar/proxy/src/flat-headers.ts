@@ -21,6 +21,16 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
 ]);
 
+/** Copies a raw header list with its names lower-cased (values untouched). */
+export function lowerCaseNames(raw: readonly string[]): FlatHeaders {
+  const out = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i += 2) {
+    out[i] = (raw[i] as string).toLowerCase();
+    out[i + 1] = raw[i + 1] as string;
+  }
+  return out;
+}
+
 export function getHeader(headers: readonly string[], name: string): string | undefined {
   let found: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {

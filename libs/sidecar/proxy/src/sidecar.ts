@@ -17,6 +17,7 @@ import { ProxyRuntime } from './runtime.js';
 import { buildInboundStack, buildStack } from './stack.js';
 import { SidecarStats } from './stats.js';
 import type { RequestTracer } from './tracing.js';
+import { targetKey } from './upstream.js';
 import type { UpstreamConnector } from './upstream.js';
 
 /** The logging calls the sidecar makes; pino's logger satisfies it. */
@@ -80,11 +81,12 @@ export class Sidecar {
       const keep = new Set<string>();
       for (const cluster of applied.runtime.clusters()) {
         for (const e of cluster.endpoints.endpoints)
-          keep.add(`${cluster.ref.protocol}/${e.endpoint.address}:${e.endpoint.port}`);
+          keep.add(targetKey({ ...e.endpoint, protocol: cluster.ref.protocol }));
       }
       if (options.inbound) {
-        for (const protocol of ['http1', 'h2c'])
-          keep.add(`${protocol}/${options.inbound.app.host}:${options.inbound.app.port}`);
+        const { host: address, port } = options.inbound.app;
+        for (const protocol of ['http1', 'h2c'] as const)
+          keep.add(targetKey({ address, port, protocol }));
       }
       options.connector.retain(keep);
     });

@@ -2,7 +2,7 @@
 // jittered backoff and tries again — within the attempts allowed, the request's deadline and
 // the destination's retry budget, so retries never multiply an outage. A failed attempt that
 // is not retried becomes the proxy's own error response, naming the failure.
-import { RetryController } from '@trellis/sidecar-resilience';
+import { RetryController, errors } from '@trellis/sidecar-resilience';
 import type { AttemptOutcome, TrellisErrorCode } from '@trellis/sidecar-resilience';
 import type { Layer, ProxyRequest } from '../context.js';
 import { getHeader } from '../flat-headers.js';
@@ -52,7 +52,7 @@ function failureResponse(
   const code: TrellisErrorCode = budgetExhausted
     ? 'TRL_BUDGET_EXHAUSTED'
     : failureCodes[error.failure];
-  request.record.error = code.slice(4).toLowerCase().replaceAll('_', '-');
+  request.record.error = errors[code].headerValue;
   return localResponse(code, `${error.message} (attempt ${request.attempt})`);
 }
 
