@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 : "${LISTEN_PORT:?set by peers.sh}" "${UPSTREAM_HOST:?}" "${UPSTREAM_PORT:?}" "${UPSTREAM_H2C_PORT:?}"
 config_dir=tmp/bench-candidate
 mkdir -p "$config_dir"
-# The harness deletes its own copy of this log when a run fails; keep one here as well.
-exec > >(tee -a "$config_dir/candidate.log") 2>&1
+# The harness deletes its own copy of this log when a run fails; keep one here as well. tee
+# ignores the harness's SIGTERM to the process group: it must outlive the draining sidecar and
+# end when the sidecar closes its output, or the sidecar's last writes hit a broken pipe.
+exec > >(trap '' TERM && exec tee -a "$config_dir/candidate.log") 2>&1
 echo "bench-candidate: start $(date -u +%FT%TZ) LISTEN_PORT=$LISTEN_PORT"
 cat > "$config_dir/bench.yaml" <<YAML
 apiVersion: trellis.dev/v1alpha1
