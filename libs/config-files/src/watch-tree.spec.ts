@@ -57,6 +57,36 @@ describe('watchTree', () => {
     await next;
   });
 
+  // fs.watch delivers within milliseconds; a quiet 100 ms means no event came.
+  const quiet = () => new Promise((r) => setTimeout(r, 100));
+
+  it('ignores files that are not config, such as a log written beside it', async () => {
+    const seen = changes();
+    watcher = await watchTree(dir, seen.onChange, () => undefined);
+    for (let i = 0; i < 5; i++)
+      await writeFile(join(dir, 'sidecar.log'), `line ${i}\n`, { flag: 'a' });
+    await quiet();
+    expect(seen.count).toBe(0);
+    const next = seen.next();
+    await writeFile(join(dir, 'a.yaml'), 'x');
+    await next;
+  });
+
+  it('counts only the names the caller calls relevant', async () => {
+    await writeFile(join(dir, 'gateway.conf'), 'one');
+    const seen = changes();
+    watcher = await watchTree(dir, seen.onChange, () => undefined, {
+      recursive: false,
+      relevant: (name) => name === 'gateway.conf',
+    });
+    await writeFile(join(dir, 'other.yaml'), 'x');
+    await quiet();
+    expect(seen.count).toBe(0);
+    const next = seen.next();
+    await writeFile(join(dir, 'gateway.conf'), 'two');
+    await next;
+  });
+
   it('throws when the root cannot be watched', async () => {
     await expect(
       watchTree(

@@ -5,15 +5,29 @@
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { isConfigFileName } from './read-config-paths.js';
 
 export interface TreeWatcher {
   close(): void;
 }
 
-async function directories(root: string): Promise<string[]> {
+export interface WatchTreeOptions {
+  /**
+   * Whether a change to the entry `name` matters (default: config files, and names without an
+   * extension, which may be folders). Logs and other files beside the config must not cost a
+   * reload on every write.
+   */
+  readonly relevant?: (name: string) => boolean;
+  /** Watch sub-folders too (default true). */
+  readonly recursive?: boolean;
+}
+
+const configOrFolder = (name: string): boolean => isConfigFileName(name) || extname(name) === '';
+
+async function directories(root: string, recursive: boolean): Promise<string[]> {
   const found = [root];
-  for (let i = 0; i < found.length; i++) {
+  for (let i = 0; i < found.length && recursive; i++) {
     let entries;
     try {
       entries = await readdir(found[i] as string, { withFileTypes: true });
@@ -29,18 +43,21 @@ async function directories(root: string): Promise<string[]> {
 }
 
 /**
- * Calls `onChange` after any change under `root` (at most once per event burst is the
+ * Calls `onChange` after any relevant change under `root` (at most once per event burst is the
  * caller's business: debounce there). Throws if `root` itself cannot be watched.
  */
 export async function watchTree(
   root: string,
   onChange: () => void,
   onError: (error: Error) => void,
+  options: WatchTreeOptions = {},
 ): Promise<TreeWatcher> {
+  const relevant = options.relevant ?? configOrFolder;
+  const recursive = options.recursive ?? true;
   const watchers = new Map<string, FSWatcher>();
   let closed = false;
   const sync = async () => {
-    const wanted = new Set(await directories(root));
+    const wanted = new Set(await directories(root, recursive));
     if (closed) return;
     for (const [dir, watcher] of watchers) {
       if (!wanted.has(dir)) {
@@ -51,10 +68,11 @@ export async function watchTree(
     for (const dir of wanted) {
       if (watchers.has(dir)) continue;
       try {
-        const watcher = watch(dir, () => {
-          onChange();
-          // A new or removed subfolder changes what must be watched.
-          void sync();
+        const watcher = watch(dir, (event, name) => {
+          // Without a name (some platforms) the change may be anything.
+          if (name === null || relevant(name)) onChange();
+          // Only 'rename' (created, removed, renamed) can add or remove a subfolder.
+          if (recursive && event === 'rename') void sync();
         });
         watcher.on('error', (error) => (dir === root ? onError(error) : watcher.close()));
         watchers.set(dir, watcher);

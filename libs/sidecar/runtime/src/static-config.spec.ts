@@ -34,6 +34,21 @@ describe('StaticConfig', () => {
     expect(names(holder)).toEqual(['a']);
   });
 
+  it('does not re-read its file for writes to other files beside it', async () => {
+    await writeFile(file, service('a'));
+    const triggers: string[] = [];
+    config = new StaticConfig(file, new ConfigHolder((s: Snapshot) => s), {
+      settleMs: 1,
+      onReload: (_outcome, trigger) => triggers.push(trigger),
+    });
+    await config.start();
+    for (let i = 0; i < 5; i++) await writeFile(join(dir, 'sidecar.log'), `${i}\n`, { flag: 'a' });
+    await writeFile(join(dir, 'other.yaml'), service('b'));
+    // fs.watch delivers within milliseconds; a quiet 100 ms means no reload came.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(triggers).toEqual(['start']);
+  });
+
   it('reports a missing file at start without applying anything', async () => {
     const holder = new ConfigHolder((s: Snapshot) => s);
     config = new StaticConfig(file, holder);

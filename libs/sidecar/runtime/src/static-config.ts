@@ -1,7 +1,8 @@
 // Standalone and edge mode: config from a file (or folder) on disk instead of the control
 // plane. Reloaded on change and on SIGHUP; a reload that fails to read, parse or validate is
 // reported and changes nothing.
-import { dirname, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { buildSnapshot, loadConfig } from '@trellis/config';
 import { readConfigPaths, watchTree } from '@trellis/config-files';
 import type { TreeWatcher } from '@trellis/config-files';
@@ -35,15 +36,22 @@ export class StaticConfig<R> {
   /** Loads the file once and starts watching it; resolves with the first outcome. */
   async start(): Promise<ReloadOutcome> {
     const outcome = await this.reload('start');
-    // Watch the parent folder: editors and `kubectl cp` replace files by rename, which a
-    // watch on the file itself would lose.
+    const isFolder = await stat(this.#path).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    // A file is watched through its parent folder: editors and `kubectl cp` replace files by
+    // rename, which a watch on the file itself would lose. Only its own name counts, so a log
+    // written beside it does not trigger a reload per line.
+    const name = basename(this.#path);
     const watcher = await watchTree(
-      dirname(this.#path),
+      isFolder ? this.#path : dirname(this.#path),
       () => {
         clearTimeout(this.#timer);
         this.#timer = setTimeout(() => void this.reload('change'), this.#options.settleMs ?? 50);
       },
       () => undefined,
+      isFolder ? {} : { recursive: false, relevant: (changed) => changed === name },
     );
     if (this.#stopped) watcher.close();
     else this.#watcher = watcher;
