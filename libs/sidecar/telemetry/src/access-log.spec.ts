@@ -1,6 +1,8 @@
 // AccessLog: the exact JSON line, flags, text templates, sampling and settings swaps.
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '@trellis/time';
 import { AccessLog } from './access-log.js';
+import { accessLogEntry } from './access-log-entry.js';
 import type { AccessLogDestination, AccessLogOptions } from './access-log.js';
 import { AccessLogFormatError } from './access-log-format.js';
 import { completedRequest } from './testing.js';
@@ -12,7 +14,12 @@ const FINISHED_AT = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 function setup(options: Omit<AccessLogOptions, 'destination'> = {}) {
   const lines: string[] = [];
   const destination: AccessLogDestination = { write: (line: string) => void lines.push(line) };
-  const log = new AccessLog({ destination, wallNow: () => FINISHED_AT, ...options });
+  const log = new AccessLog({
+    destination,
+    wallNow: () => FINISHED_AT,
+    batchBytes: 0,
+    ...options,
+  });
   return { log, lines };
 }
 
@@ -261,6 +268,42 @@ describe('settings', () => {
     log.configure(undefined);
     log.log(completedRequest(), 'outbound');
     expect(JSON.parse(lines[0]!)).toMatchObject({ status: 200, request_id: 'req-1' });
+  });
+
+  it('holds lines until the batch is full', () => {
+    const clock = new FakeClock();
+    const line = `${JSON.stringify(accessLogEntry(completedRequest(), 'outbound', FINISHED_AT))}\n`;
+    const { log, lines } = setup({ clock, batchBytes: line.length * 3 });
+    log.log(completedRequest(), 'outbound');
+    log.log(completedRequest(), 'outbound');
+    expect(lines).toEqual([]);
+    log.log(completedRequest(), 'outbound');
+    expect(lines).toEqual([line.repeat(3)]);
+  });
+
+  it('writes held lines one interval after the first of them', () => {
+    const clock = new FakeClock();
+    const { log, lines } = setup({ clock, batchBytes: 1 << 20, flushIntervalMs: 1000 });
+    log.log(completedRequest(), 'outbound');
+    clock.advance(600);
+    log.log(completedRequest(), 'outbound');
+    clock.advance(399);
+    expect(lines).toEqual([]);
+    clock.advance(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.split('\n')).toHaveLength(3);
+    clock.advance(5000);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('writes held lines on flush', async () => {
+    const clock = new FakeClock();
+    const { log, lines } = setup({ clock, batchBytes: 1 << 20 });
+    log.log(completedRequest(), 'outbound');
+    await log.flush();
+    expect(lines).toHaveLength(1);
+    clock.advance(5000);
+    expect(lines).toHaveLength(1);
   });
 
   it('flushes a destination without a flush of its own', async () => {

@@ -1,10 +1,14 @@
 // Access logging: one line per finished request, a JSON object or text from a configured
 // template, with the settings (enabled, sampling, format) swapped whole on each config change.
 // The default destination is pino's asynchronous stdout stream (sonic-boom), so writing never
-// blocks a request. Lines are serialised here rather than through a pino Logger: a Logger adds
+// blocks a request. Lines are batched (up to 32 KiB or 1 s, as Envoy flushes its access logs
+// on an interval): one write per line cost a thread-pool round trip and two context switches
+// per request on the proxy's one core. Lines are serialised here rather than through a pino Logger: a Logger adds
 // a level field (an empty level formatter yields invalid JSON in pino 10), and an access line
 // is one flat object, for which JSON.stringify is what pino would do anyway.
 import { pino } from 'pino';
+import { systemClock } from '@trellis/time';
+import type { Clock, Timer } from '@trellis/time';
 import type { CompletedRequest } from '@trellis/sidecar-proxy';
 import { accessLogEntry } from './access-log-entry.js';
 import type { AccessLogEntry } from './access-log-entry.js';
@@ -32,6 +36,12 @@ export interface AccessLogOptions {
   readonly random?: () => number;
   /** Wall clock in epoch ms, for the `time` field. */
   readonly wallNow?: () => number;
+  /** Lines are held until this many bytes are pending (default 32 KiB; 0: write each line). */
+  readonly batchBytes?: number;
+  /** …or until this long after the first pending line (default 1000 ms). */
+  readonly flushIntervalMs?: number;
+  /** Schedules the interval flush (default systemClock). */
+  readonly clock?: Clock;
 }
 
 interface Compiled {
@@ -53,7 +63,13 @@ export class AccessLog {
   readonly #destination: AccessLogDestination;
   readonly #random: () => number;
   readonly #wallNow: () => number;
+  readonly #batchBytes: number;
+  readonly #flushIntervalMs: number;
+  readonly #clock: Clock;
   #settings: Compiled = DEFAULTS;
+  /** Lines not yet handed to the destination. */
+  #pending = '';
+  #flushTimer: Timer | undefined;
 
   constructor(options: AccessLogOptions = {}) {
     this.#destination =
@@ -61,6 +77,9 @@ export class AccessLog {
       pino.destination({ dest: 1, sync: false, maxLength: DEFAULT_BUFFER_LIMIT_BYTES });
     this.#random = options.random ?? Math.random;
     this.#wallNow = options.wallNow ?? Date.now;
+    this.#batchBytes = options.batchBytes ?? 32 * 1024;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /**
@@ -87,11 +106,28 @@ export class AccessLog {
     if (!settings.enabled || !sampled(settings.samplingPercent, this.#random)) return;
     const entry = accessLogEntry(completed, direction, this.#wallNow());
     const line = settings.render ? settings.render(entry) : JSON.stringify(entry);
-    this.#destination.write(`${line}\n`);
+    this.#pending += `${line}\n`;
+    if (this.#pending.length >= this.#batchBytes) this.#writePending();
+    else this.#flushTimer ??= this.#clock.setTimer(this.#flushIntervalMs, this.#onFlushTimer);
   }
 
-  /** Pushes buffered lines out (call before the process exits). */
+  readonly #onFlushTimer = (): void => {
+    this.#flushTimer = undefined;
+    this.#writePending();
+  };
+
+  #writePending(): void {
+    this.#flushTimer?.cancel();
+    this.#flushTimer = undefined;
+    if (this.#pending === '') return;
+    const chunk = this.#pending;
+    this.#pending = '';
+    this.#destination.write(chunk);
+  }
+
+  /** Pushes pending and buffered lines out (call before the process exits). */
   flush(): Promise<void> {
+    this.#writePending();
     const destination = this.#destination;
     return new Promise((resolve, reject) => {
       if (!destination.flush) resolve();

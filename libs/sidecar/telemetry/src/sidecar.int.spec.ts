@@ -52,7 +52,10 @@ function get(port: number, path: string, headers: Record<string, string> = {}) {
 beforeAll(async () => {
   upstream = createServer((_req, res) => res.end('hello'));
   const upstreamPort = await listen(upstream);
-  const accessLog = new AccessLog({ destination: { write: (line: string) => lines.push(line) } });
+  const accessLog = new AccessLog({
+    destination: { write: (line: string) => lines.push(line) },
+    batchBytes: 0,
+  });
   sidecar = new Sidecar({
     role: 'gateway',
     gateway: { host: '127.0.0.1', port: 0 },
