@@ -2,16 +2,40 @@
 # The sidecar as a candidate of ../shared/bench/peers.sh: writes a standalone edge config from
 # the harness's variables (HTTP/1.1 clients → the HTTP/1.1 upstream, h2c clients → the h2c
 # upstream) and runs the built sidecar in the foreground with its production defaults.
+# Optional, for `npm run bench:telemetry` (unset: no Telemetry resource, as before):
+#   BENCH_TELEMETRY=off     adds a mesh-wide Telemetry with the access log off and tracing at 0 %,
+#                           and drops OTEL_EXPORTER_OTLP_ENDPOINT (no exporter);
+#   BENCH_TELEMETRY=on-<P>  access log on (JSON lines on stdout) and tracing at P % (0-100),
+#                           exported to OTEL_EXPORTER_OTLP_ENDPOINT, which must be set.
+#   BENCH_CANDIDATE_DIR     where the config and the log copy go (default tmp/bench-candidate): a
+#                           run with a directory of its own never rewrites a config that another
+#                           running sidecar watches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${LISTEN_PORT:?set by peers.sh}" "${UPSTREAM_HOST:?}" "${UPSTREAM_PORT:?}" "${UPSTREAM_H2C_PORT:?}"
-config_dir=tmp/bench-candidate
+config_dir=${BENCH_CANDIDATE_DIR:-tmp/bench-candidate}
+telemetry=''
+case ${BENCH_TELEMETRY:-} in
+  '') ;;
+  off)
+    unset OTEL_EXPORTER_OTLP_ENDPOINT
+    telemetry='{tracing: {samplingPercent: 0}, accessLog: {enabled: false}}'
+    ;;
+  on-[0-9] | on-[1-9][0-9] | on-100)
+    : "${OTEL_EXPORTER_OTLP_ENDPOINT:?BENCH_TELEMETRY=$BENCH_TELEMETRY exports traces: set it}"
+    telemetry="{tracing: {samplingPercent: ${BENCH_TELEMETRY#on-}}, accessLog: {enabled: true}}"
+    ;;
+  *)
+    echo "bench-candidate: BENCH_TELEMETRY must be off or on-<0..100>, got '$BENCH_TELEMETRY'" >&2
+    exit 2
+    ;;
+esac
 mkdir -p "$config_dir"
 # The harness deletes its own copy of this log when a run fails; keep one here as well. tee
 # ignores the harness's SIGTERM to the process group: it must outlive the draining sidecar and
 # end when the sidecar closes its output, or the sidecar's last writes hit a broken pipe.
 exec > >(trap '' TERM && exec tee -a "$config_dir/candidate.log") 2>&1
-echo "bench-candidate: start $(date -u +%FT%TZ) LISTEN_PORT=$LISTEN_PORT"
+echo "bench-candidate: start $(date -u +%FT%TZ) LISTEN_PORT=$LISTEN_PORT${BENCH_TELEMETRY:+ BENCH_TELEMETRY=$BENCH_TELEMETRY}"
 cat > "$config_dir/bench.yaml" <<YAML
 apiVersion: trellis.dev/v1alpha1
 kind: Service
@@ -48,6 +72,10 @@ spec:
   hosts: [127.0.0.1, localhost]
   destinations: [{service: upstream-h1}]
 YAML
+if [ -n "$telemetry" ]; then
+  printf -- '---\napiVersion: trellis.dev/v1alpha1\nkind: Telemetry\nmetadata: {name: bench}\nspec: %s\n' \
+    "$telemetry" >> "$config_dir/bench.yaml"
+fi
 # exec keeps SIGTERM going straight to the sidecar, which drains and exits.
 exec node dist/apps/sidecar/main.js --role gateway --config "$config_dir/bench.yaml" \
   --listen "127.0.0.1:${LISTEN_PORT}" --admin "127.0.0.1:0" --drain-timeout-ms 2000
