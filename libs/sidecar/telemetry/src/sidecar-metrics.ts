@@ -1,7 +1,10 @@
 // Prometheus metrics of one sidecar, on its own prom-client Registry: request counters and
 // latency recorded per finished request, and gauges read from the runtime at scrape time so
-// the request path never updates them.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// the request path never updates them. The per-request series (requests, duration, bytes) are
+// plain counters in a RequestSeries found by one map lookup and handed to prom-client at
+// scrape time: prom-client hashes a label object on every inc/observe, which cost more than
+// the rest of the request's bookkeeping together.
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Cluster, CompletedRequest, ProxyRuntime } from '@trellis/sidecar-proxy';
 import { LabelSetCap } from './label-cap.js';
 import {
@@ -19,6 +22,39 @@ export interface SidecarMetricsOptions {
 
 type Labels = Record<string, string>;
 
+/** The requests of one (direction, route, destination): outcomes and latency. */
+interface RequestSeries {
+  readonly direction: string;
+  readonly route: string;
+  readonly destination: string;
+  /** Request count per `code_class` + SEP + `grpc_status`. */
+  readonly outcomes: Map<string, number>;
+  /** Observations per bucket (not cumulative); the last slot is +Inf. */
+  readonly buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+const BUCKETS = DURATION_BUCKETS_SECONDS;
+
+/** Index of the first bucket whose upper bound holds `seconds` (BUCKETS.length: +Inf). */
+function bucketIndex(seconds: number): number {
+  let low = 0;
+  let high = BUCKETS.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (seconds <= (BUCKETS[mid] as number)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+/** grpc-status values as received; anything but a status code folds, so labels stay bounded. */
+function grpcStatusLabel(value: string | undefined): string {
+  if (value === undefined) return '';
+  return /^(?:[0-9]|1[0-6])$/.test(value) ? value : 'other';
+}
+
 /** A recorded metric whose label sets are capped. */
 interface Capped {
   readonly spec: MetricSpec;
@@ -26,17 +62,18 @@ interface Capped {
 }
 
 const LABEL_KEY_SEPARATOR = '\u0001';
+const SEP = LABEL_KEY_SEPARATOR;
 
 export class SidecarMetrics {
   readonly registry = new Registry();
-  readonly #requests: Counter;
-  readonly #duration: Histogram;
+  readonly #series = new Map<string, RequestSeries>();
+  readonly #maxSeries: number;
+  readonly #bytesSentByDirection = new Map<string, number>();
   readonly #retries: Counter;
   readonly #localResponses: Counter;
   readonly #rateLimited: Counter;
   readonly #overloaded: Counter;
   readonly #faults: Counter;
-  readonly #bytesSent: Counter;
   readonly #clientAborts: Counter;
   readonly #overflow: Counter;
   readonly #caps = new Map<string, Capped>();
@@ -50,21 +87,24 @@ export class SidecarMetrics {
       this.#caps.set(spec.name, { spec, cap: new LabelSetCap(max) });
       return new Counter({ name: spec.name, help: spec.help, labelNames: spec.labels, registers });
     };
-    this.#requests = counter(m.requests);
-    this.#caps.set(m.requestDuration.name, { spec: m.requestDuration, cap: new LabelSetCap(max) });
-    this.#duration = new Histogram({
-      name: m.requestDuration.name,
-      help: m.requestDuration.help,
-      labelNames: m.requestDuration.labels,
-      buckets: [...DURATION_BUCKETS_SECONDS],
-      registers,
-    });
+    this.#maxSeries = max;
+    this.#registerRequestSeries();
     this.#retries = counter(m.retries);
     this.#localResponses = counter(m.localResponses);
     this.#rateLimited = counter(m.rateLimited);
     this.#overloaded = counter(m.overloaded);
     this.#faults = counter(m.faultsInjected);
-    this.#bytesSent = counter(m.bytesSent);
+    const bytesSent: Counter = new Counter({
+      name: m.bytesSent.name,
+      help: m.bytesSent.help,
+      labelNames: m.bytesSent.labels,
+      registers,
+      collect: () => {
+        bytesSent.reset();
+        for (const [direction, bytes] of this.#bytesSentByDirection)
+          bytesSent.inc({ direction }, bytes);
+      },
+    });
     this.#clientAborts = counter(m.clientAborts);
     // Its only label is a metric name from the table, so it needs no cap of its own.
     this.#overflow = new Counter({
@@ -91,19 +131,13 @@ export class SidecarMetrics {
     const route = record.route ?? '';
     const destination = record.destination ?? '';
     const m = SIDECAR_METRICS;
-    this.#requests.inc(
-      this.#bounded(m.requests, {
-        direction,
-        route,
-        destination,
-        code_class: codeClass(completed.status),
-        grpc_status: completed.grpcStatus ?? '',
-      }),
-    );
-    this.#duration.observe(
-      this.#bounded(m.requestDuration, { direction, route, destination }),
-      completed.durationMs / 1000,
-    );
+    const series = this.#seriesFor(direction, route, destination);
+    const outcome = codeClass(completed.status) + SEP + grpcStatusLabel(completed.grpcStatus);
+    series.outcomes.set(outcome, (series.outcomes.get(outcome) ?? 0) + 1);
+    const seconds = completed.durationMs / 1000;
+    (series.buckets[bucketIndex(seconds)] as number)++;
+    series.sum += seconds;
+    series.count++;
     for (const reason of record.retryReasons)
       this.#retries.inc(this.#bounded(m.retries, { destination, reason }));
     const error = record.error;
@@ -114,13 +148,111 @@ export class SidecarMetrics {
         this.#overloaded.inc(this.#bounded(m.overloaded, { destination }));
     }
     if (record.faultInjected) this.#faults.inc(this.#bounded(m.faultsInjected, { route }));
-    if (completed.bytesOut > 0) this.#bytesSent.inc({ direction }, completed.bytesOut);
+    if (completed.bytesOut > 0) {
+      const sent = this.#bytesSentByDirection;
+      sent.set(direction, (sent.get(direction) ?? 0) + completed.bytesOut);
+    }
     if (completed.outcome === 'client-gone') this.#clientAborts.inc({ direction });
   }
 
   /** Sets where the scrape-time gauges read the runtime in force (the config holder's). */
   observeRuntime(getRuntime: () => ProxyRuntime | undefined): void {
     this.#runtime = getRuntime;
+  }
+
+  /** The series of these labels; past the cap, the direction's overflow series. */
+  #seriesFor(direction: string, route: string, destination: string): RequestSeries {
+    const key = direction + SEP + route + SEP + destination;
+    const found = this.#series.get(key);
+    if (found) return found;
+    if (this.#series.size >= this.#maxSeries) {
+      const m = SIDECAR_METRICS;
+      this.#overflow.inc({ metric: m.requests.name });
+      this.#overflow.inc({ metric: m.requestDuration.name });
+      const overflowKey = direction + SEP + OVERFLOW_LABEL + SEP + OVERFLOW_LABEL;
+      const overflow = this.#series.get(overflowKey);
+      if (overflow) return overflow;
+      return this.#addSeries(overflowKey, direction, OVERFLOW_LABEL, OVERFLOW_LABEL);
+    }
+    return this.#addSeries(key, direction, route, destination);
+  }
+
+  #addSeries(key: string, direction: string, route: string, destination: string): RequestSeries {
+    const series: RequestSeries = {
+      direction,
+      route,
+      destination,
+      outcomes: new Map(),
+      buckets: new Float64Array(BUCKETS.length + 1),
+      sum: 0,
+      count: 0,
+    };
+    this.#series.set(key, series);
+    return series;
+  }
+
+  /** Requests and their duration histogram, filled from the series at scrape time. */
+  #registerRequestSeries(): void {
+    const m = SIDECAR_METRICS;
+    const registers = [this.registry];
+    const series = this.#series;
+    const requests: Counter = new Counter({
+      name: m.requests.name,
+      help: m.requests.help,
+      labelNames: m.requests.labels,
+      registers,
+      collect: () => {
+        requests.reset();
+        for (const s of series.values()) {
+          for (const [outcome, count] of s.outcomes) {
+            const [codeClassValue = '', grpcStatus = ''] = outcome.split(SEP);
+            requests.inc(
+              {
+                direction: s.direction,
+                route: s.route,
+                destination: s.destination,
+                code_class: codeClassValue,
+                grpc_status: grpcStatus,
+              },
+              count,
+            );
+          }
+        }
+      },
+    });
+    const duration = m.requestDuration;
+    this.registry.registerMetric({
+      name: duration.name,
+      help: duration.help,
+      type: 'histogram',
+      aggregator: 'sum',
+      get: () => {
+        const values: { labels: Labels; value: number; metricName: string }[] = [];
+        for (const s of series.values()) {
+          const labels = { direction: s.direction, route: s.route, destination: s.destination };
+          let cumulative = 0;
+          for (let i = 0; i <= BUCKETS.length; i++) {
+            cumulative += s.buckets[i] as number;
+            const le = i < BUCKETS.length ? String(BUCKETS[i]) : '+Inf';
+            values.push({
+              labels: { ...labels, le },
+              value: cumulative,
+              metricName: `${duration.name}_bucket`,
+            });
+          }
+          values.push({ labels, value: s.sum, metricName: `${duration.name}_sum` });
+          values.push({ labels, value: s.count, metricName: `${duration.name}_count` });
+        }
+        return Promise.resolve({
+          name: duration.name,
+          help: duration.help,
+          type: 'histogram',
+          aggregator: 'sum',
+          values,
+        });
+      },
+      // prom-client reads only name, help, type, aggregator and get() of a registered metric.
+    } as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
   /** `labels` as given while the metric has room, else with route/destination folded. */
