@@ -7,8 +7,10 @@ import { getHeader } from './flat-headers.js';
 import { Proxy } from './proxy.js';
 import type { CompletedRequest } from './proxy.js';
 import { ProxyRuntime } from './runtime.js';
-import { buildStack } from './stack.js';
+import { harness } from './layers/testing.js';
+import { buildInboundStack, buildStack } from './stack.js';
 import { FakeConnector, fakeExchange } from './testing.js';
+import { UpstreamError } from './upstream.js';
 
 const base = `
 apiVersion: trellis.dev/v1alpha1
@@ -389,5 +391,79 @@ spec:
     expect(written.status).toBe(418);
     expect(getHeader(written.headers, 'x-trellis-error')).toBe('fault-injected');
     expect(connector.calls).toHaveLength(0);
+  });
+});
+
+describe('inbound', () => {
+  it('resends a GET the pool reports as never answered on a stale connection to the app', async () => {
+    const clock = new FakeClock(0);
+    const connector = new FakeConnector();
+    const proxy = new Proxy({
+      runtime: () => ProxyRuntime.empty({ localNamespace: 'shop', clock, random: () => 0 }),
+      stack: buildInboundStack(connector, { host: '127.0.0.1', port: 8080 }),
+      clock,
+      random: () => 0,
+      replayLimitBytes: 1024,
+    });
+    connector.script = (call) =>
+      connector.calls.length === 1
+        ? call.handler.onError(new UpstreamError('reset', 'stale', { retriableAnyMethod: true }))
+        : call.respond(200, [], 'app');
+    const exchange = fakeExchange({ authority: 'me' });
+    proxy.handle(exchange.exchange);
+    expect(await exchange.finished).toMatchObject({ status: 200, body: 'app' });
+    expect(connector.calls.map((c) => c.target.port)).toEqual([8080, 8080]);
+  });
+});
+
+describe('layer order', () => {
+  const shadow = `---
+apiVersion: trellis.dev/v1alpha1
+kind: Service
+metadata: {name: shadow, namespace: shop}
+spec: {ports: [{port: 9090}]}
+---
+apiVersion: trellis.dev/v1alpha1
+kind: Endpoints
+metadata: {name: shadow, namespace: shop}
+spec: {service: shadow, endpoints: [{address: 10.0.9.1, port: 9090}]}
+---
+apiVersion: trellis.dev/v1alpha1
+kind: Route
+metadata: {name: catalog, namespace: shop}
+spec:
+  hosts: [catalog]
+  destinations: [{service: catalog}]
+  mirror: {service: shadow}
+`;
+
+  it('mirrors per request, outside the breaker: a circuit-open request is still copied', async () => {
+    const { send, connector } = harness(shadow, {
+      stack: {
+        failureAccrual: (cluster) =>
+          cluster.ref.name === 'catalog'
+            ? { maxFailures: 1, backoff: { baseMs: 1_000, maxMs: 1_000 } }
+            : undefined,
+      },
+    });
+    connector.script = (call) => call.respond(call.target.port === 9090 ? 200 : 500);
+    await send({ authority: 'catalog' }).finished;
+    const refused = await send({ authority: 'catalog' }).finished;
+    expect(getHeader(refused.headers, 'x-trellis-error')).toBe('circuit-open');
+    expect(connector.calls.map((c) => c.target.port)).toEqual([9090, 8080, 9090]);
+  });
+
+  it('keeps copies out of the breaker: a failing mirror never opens the primary destination', async () => {
+    const { send, connector, stats } = harness(shadow, {
+      stack: {
+        failureAccrual: () => ({ maxFailures: 1, backoff: { baseMs: 1_000, maxMs: 1_000 } }),
+      },
+    });
+    connector.script = (call) => call.respond(call.target.port === 9090 ? 500 : 200);
+    for (let i = 0; i < 3; i++)
+      expect((await send({ authority: 'catalog' }).finished).status).toBe(200);
+    await settle();
+    expect(stats.get('mirror_failed')).toBe(3);
+    expect(connector.calls.filter((c) => c.target.port === 8080)).toHaveLength(3);
   });
 });

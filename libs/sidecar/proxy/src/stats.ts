@@ -9,6 +9,12 @@ export const SIDECAR_COUNTERS = [
   'responses_5xx',
   'local_responses',
   'retries_total',
+  // Mirrored copies sent; copies dropped (body over the replay limit or unfinished, mirror
+  // limits full, no endpoint, no answer within the copy's timeout); copies that failed
+  // (5xx answer, connect failure, reset).
+  'mirror_requests',
+  'mirror_dropped',
+  'mirror_failed',
   'client_aborts',
   'upstream_body_errors',
   'bad_requests',

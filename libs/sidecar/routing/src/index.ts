@@ -15,6 +15,7 @@ export type {
   WeightedDestination,
 } from './compiled-route.js';
 export { CLUSTER_DOMAIN, serviceHostNames, splitAuthority } from './hosts.js';
+export { shadowAuthority, shouldMirror } from './mirror.js';
 export { matchesPathPrefix, normalizePath, splitTarget } from './path.js';
 export type { RequestView } from './request-view.js';
 export type { RouteLookup, RouteTableOptions } from './route-table.js';

@@ -7,12 +7,14 @@ import { getHeader } from '../flat-headers.js';
 import { localResponse } from '../response.js';
 import { UpstreamError } from '../upstream.js';
 
-function outcomeOfStatus(status: number): Outcome {
+/** The passive-health outcome of an upstream answer (also used for mirrored copies). */
+export function outcomeOfStatus(status: number): Outcome {
   if (status === 502 || status === 503 || status === 504) return 'gateway-error';
   return status >= 500 ? '5xx' : 'success';
 }
 
-function outcomeOfError(error: unknown): Outcome {
+/** The passive-health outcome of a failed upstream call. */
+export function outcomeOfError(error: unknown): Outcome {
   if (!(error instanceof UpstreamError)) return 'reset';
   switch (error.failure) {
     case 'connect-failure':

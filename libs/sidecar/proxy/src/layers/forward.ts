@@ -2,12 +2,12 @@
 // destination's protocol, streaming the request body and resolving at the response head. The
 // per-try timeout and outer cancellation abort the call.
 import type { Protocol } from '@trellis/config';
-import type { Handler } from '../context.js';
+import type { Handler, ProxyRequest } from '../context.js';
 import { getHeader } from '../flat-headers.js';
 import { UpstreamBody } from '../response.js';
 import type { ProxyResponse } from '../response.js';
 import { UpstreamError } from '../upstream.js';
-import type { UpstreamConnector, UpstreamHandler } from '../upstream.js';
+import type { UpstreamCall, UpstreamConnector, UpstreamHandler } from '../upstream.js';
 
 /**
  * Whether trailers may follow the body. Announcing them (Trailer, gRPC) is optional: HTTP/2 may
@@ -23,7 +23,10 @@ function mayHaveTrailers(protocol: Protocol, headers: readonly string[]): boolea
   );
 }
 
-export function forwardHandler(connector: UpstreamConnector): Handler {
+/** Gives the request body to `call`, or to a wrapper of it (the mirror layer's body tap). */
+export type BodyTap = (request: ProxyRequest, call: UpstreamCall) => UpstreamCall;
+
+export function forwardHandler(connector: UpstreamConnector, bodyTap?: BodyTap): Handler {
   return (request) =>
     new Promise<ProxyResponse>((resolve, reject) => {
       const upstream = request.upstream;
@@ -110,6 +113,6 @@ export function forwardHandler(connector: UpstreamConnector): Handler {
             ),
           )
         : undefined;
-      if (request.body) request.body.attach(call);
+      if (request.body) request.body.attach(bodyTap ? bodyTap(request, call) : call);
     });
 }

@@ -2,7 +2,19 @@
 // jittered backoff and tries again — within the attempts allowed, the request's deadline and
 // the destination's retry budget, so retries never multiply an outage. A failed attempt that
 // is not retried becomes the proxy's own error response, naming the failure.
-import { RetryController, errors } from '@trellis/sidecar-resilience';
+//
+// One failure is resent whatever the route says: a reset the upstream pool flags as safe to
+// resend (a reused keep-alive connection that closed before any response byte — typically the
+// upstream closing it as idle while the request was on its way). As in Linkerd (hyper's pool
+// retries such a request on a fresh connection) and Go's transport, the resend is immediate,
+// needs no retry policy and takes nothing from the route's attempts or the retry budget: it is
+// connection reuse going wrong, not the upstream failing, and budgets exist to stop retries
+// multiplying upstream failures. Because the HTTP/1.1 pool cannot tell whether the request
+// bytes had already been written when the connection died, only idempotent methods are resent
+// this way (Go's rule); a POST is left to the route's policy, which never repeats a
+// non-idempotent request that may have reached the upstream. The body must still be
+// replayable, and a request gets at most MAX_UNSENT_RESENDS such resends.
+import { RetryController, errors, idempotentMethods } from '@trellis/sidecar-resilience';
 import type { AttemptOutcome, TrellisErrorCode } from '@trellis/sidecar-resilience';
 import type { Layer, ProxyRequest } from '../context.js';
 import { getHeader } from '../flat-headers.js';
@@ -56,6 +68,38 @@ function failureResponse(
   return localResponse(code, `${error.message} (attempt ${request.attempt})`);
 }
 
+/**
+ * Most resends of never-sent attempts per request: a pool holds few stale connections at once,
+ * and the cap keeps an upstream that closes every connection at reuse from looping a request.
+ */
+export const MAX_UNSENT_RESENDS = 3;
+
+/** The reason recorded for such a resend (Envoy's name for the condition). */
+export const UNSENT_RESEND_REASON = 'reset-before-request';
+
+/**
+ * Whether a failed attempt was a stale-connection reset that is resent outside the retry policy
+ * (see above). Also tells the failure-accrual layer that the failure says nothing about the
+ * upstream's health.
+ */
+export function isUnsentReset(request: ProxyRequest, error: unknown): boolean {
+  return (
+    error instanceof UpstreamError &&
+    error.failure === 'reset' &&
+    error.retriableAnyMethod &&
+    idempotentMethods.has(request.exchange.method)
+  );
+}
+
+function resendUnsent(request: ProxyRequest, error: UpstreamError | undefined, resends: number) {
+  return (
+    isUnsentReset(request, error) &&
+    resends < MAX_UNSENT_RESENDS &&
+    request.cancelled === undefined &&
+    (request.body?.replayable ?? true)
+  );
+}
+
 async function attempt(next: (r: ProxyRequest) => Promise<ProxyResponse>, request: ProxyRequest) {
   request.attemptDeadlineAt = request.deadline?.attemptDeadlineAt(request.clock.now()) ?? Infinity;
   try {
@@ -73,22 +117,31 @@ export function retryLayer(): Layer {
     const cluster = request.destination
       ? request.runtime.cluster(request.destination.key)
       : undefined;
-    let result = await attempt(next, request);
     request.record.attempts = 1;
-    if (!retry || !cluster)
-      return result.response ?? failureResponse(request, result.error as UpstreamError, false);
-    const controller = new RetryController({
-      policy: retry.policy,
-      backoff: retry.backoff,
-      budget: cluster.budget,
-      clock: request.clock,
-      method: request.exchange.method,
-      body: request.body?.buffer,
-      deadline: request.deadline,
-    });
+    let result = await attempt(next, request);
+    let resends = 0;
+    const controller =
+      retry && cluster
+        ? new RetryController({
+            policy: retry.policy,
+            backoff: retry.backoff,
+            budget: cluster.budget,
+            clock: request.clock,
+            method: request.exchange.method,
+            body: request.body?.buffer,
+            deadline: request.deadline,
+          })
+        : undefined;
     for (;;) {
+      if (resendUnsent(request, result.error, resends)) {
+        resends += 1;
+        request.body?.detach();
+        request.record.retryReasons.push(UNSENT_RESEND_REASON);
+        result = await nextAttempt(next, request);
+        continue;
+      }
       // Proxy-made answers (overloaded, no healthy endpoint) are final: retrying them only adds load.
-      if (request.cancelled || result.response?.error !== undefined) {
+      if (!controller || request.cancelled || result.response?.error !== undefined) {
         return result.response ?? failureResponse(request, result.error as UpstreamError, false);
       }
       const decision = controller.nextAttempt(outcomeOf(result.response, result.error));
@@ -109,9 +162,14 @@ export function retryLayer(): Layer {
         await new Promise<void>((resolve) => request.clock.setTimer(decision.delayMs, resolve));
       if (request.cancelled)
         return localResponse('TRL_REQUEST_TIMEOUT', 'request cancelled during retry backoff');
-      request.attempt = decision.attempt;
-      request.record.attempts = decision.attempt;
-      result = await attempt(next, request);
+      result = await nextAttempt(next, request);
     }
   };
+}
+
+/** Starts the request's next attempt; attempts are numbered on the wire, resends included. */
+function nextAttempt(next: (r: ProxyRequest) => Promise<ProxyResponse>, request: ProxyRequest) {
+  request.attempt += 1;
+  request.record.attempts = request.attempt;
+  return attempt(next, request);
 }
