@@ -84,6 +84,20 @@ describe('call shapes', () => {
 });
 
 describe('status', () => {
+  it('records the grpc-status of the trailers, or of a trailers-only answer', async () => {
+    const before = gateway.completed.length;
+    expect((await unary(client, 'hello')).status.code).toBe(grpc.status.OK);
+    expect((await unary(client, 'not-found')).status.code).toBe(grpc.status.NOT_FOUND);
+    const statuses = await waitFor(
+      () => {
+        const done = gateway.completed.slice(before);
+        return done.length === 2 && done.map((c) => c.grpcStatus);
+      },
+      { timeoutMs: 5_000, what: 'two completed calls' },
+    );
+    expect(statuses).toEqual(['0', '5']);
+  });
+
   it('relays an upstream NOT_FOUND with its message and trailing metadata', async () => {
     const result = await unary(client, 'not-found');
     expect(result.status.code).toBe(grpc.status.NOT_FOUND);

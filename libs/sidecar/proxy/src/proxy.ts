@@ -131,13 +131,14 @@ export class Proxy {
       });
       return;
     }
-    const grpcStatus = grpcStatusOf(exchange, response);
+    const headGrpcStatus = grpcStatusOf(exchange, response);
     writeResponse(exchange, response, (outcome, bytes) => {
       request.body?.release();
       this.#complete({
         request,
         status: response.status,
-        grpcStatus,
+        // A gRPC call that returned data ends with grpc-status in the trailers.
+        grpcStatus: headGrpcStatus ?? getHeader(response.body?.endTrailers ?? [], 'grpc-status'),
         outcome: failure ?? outcome,
         durationMs: this.#options.clock.now() - request.startedAt,
         bytesOut: bytes,

@@ -21,6 +21,8 @@ export interface ResponseBody {
    * trailers-only answer must stay one HEADERS frame with END_STREAM).
    */
   readonly isEmpty: boolean;
+  /** The trailers the body ended with, once it has (gRPC puts grpc-status there). */
+  readonly endTrailers: FlatHeaders | undefined;
 }
 
 export interface ProxyResponse {
@@ -83,6 +85,10 @@ export class FixedBody implements ResponseBody {
 
   get isEmpty(): boolean {
     return this.content.length === 0;
+  }
+
+  get endTrailers(): undefined {
+    return undefined;
   }
 }
 
@@ -171,6 +177,10 @@ export class UpstreamBody implements ResponseBody {
 
   get isEmpty(): boolean {
     return this.#ended && this.#held.length === 0 && !this.#trailers?.length;
+  }
+
+  get endTrailers(): FlatHeaders | undefined {
+    return this.#trailers;
   }
 
   #finish(outcome: BodyOutcome): void {
