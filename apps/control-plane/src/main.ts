@@ -17,6 +17,11 @@ import {
   connectToNats,
   deliveryRoutes,
 } from '@trellis/control-plane-delivery';
+import {
+  TelemetryAggregator,
+  subscribeTelemetry,
+  telemetryRoutes,
+} from '@trellis/control-plane-telemetry';
 import { kubernetesSource, loadKubeConfig } from '@trellis/control-plane-k8s';
 import { folderSource } from '@trellis/control-plane-sources';
 import type { ConfigSource } from '@trellis/control-plane-sources';
@@ -35,6 +40,9 @@ Options:
   --namespaces A,B      with --source k8s: namespaces to watch (default all)
   --api HOST:PORT       HTTP JSON API address (default 127.0.0.1:15080)
   --debounce-ms N       quiet time before a change is compiled (default 100)
+  --debounce-leading    compile the first change after a quiet period at once, and the rest
+                        of its burst once N ms pass without another change (for sources whose
+                        every event is a whole state; a folder's half-written file is not)
   -h, --help            show this help
 
 Delivery over NATS (without --nats: compile and serve the API only):
@@ -62,6 +70,7 @@ try {
       namespaces: { type: 'string' },
       api: { type: 'string', default: '127.0.0.1:15080' },
       'debounce-ms': { type: 'string', default: '100' },
+      'debounce-leading': { type: 'boolean', default: false },
       nats: { type: 'string', default: process.env['TRELLIS_NATS_URL'] },
       'nats-user': { type: 'string', default: process.env['TRELLIS_NATS_USER'] },
       'nats-password': { type: 'string', default: process.env['TRELLIS_NATS_PASSWORD'] },
@@ -135,9 +144,17 @@ const apiState = {
   current: (): CompileResult | undefined =>
     delivery ? { ...(current ?? noResult), snapshot: delivery.latest } : current,
 };
-const routes: ApiRoute[] = delivery
-  ? [deliveryRoutes({ tracker: delivery.tracker, metrics: delivery.metrics })]
-  : [];
+// The sidecars' telemetry summaries, rolled up per service (GET /api/v1/telemetry).
+const telemetry = delivery
+  ? new TelemetryAggregator({ log: log.child({ component: 'telemetry' }) })
+  : undefined;
+const routes: ApiRoute[] =
+  delivery && telemetry
+    ? [
+        deliveryRoutes({ tracker: delivery.tracker, metrics: delivery.metrics }),
+        telemetryRoutes(telemetry),
+      ]
+    : [];
 const server = createApiServer(apiState, routes);
 server.on('error', (error) => {
   log.fatal({ err: error }, `cannot listen on ${args.api}`);
@@ -159,6 +176,7 @@ if (delivery) {
       name: `trellis-control-plane/${args['replica-id']}`,
     });
     await delivery.start(nc);
+    if (telemetry) subscribeTelemetry(nc, telemetry, log);
   } catch (error) {
     log.fatal({ err: error }, 'cannot start delivery over NATS');
     process.exit(1);
@@ -204,6 +222,7 @@ const subscription = compilePipeline(
   [configSource(args.source, args.kubeconfig, args.namespaces)],
   {
     debounceMs,
+    leadingEdge: args['debounce-leading'],
     lastVersion: delivery?.storedVersion,
   },
 ).subscribe({

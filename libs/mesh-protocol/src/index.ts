@@ -33,4 +33,23 @@ export {
   subjects,
 } from './subjects.js';
 export { applyConfigUpdate, makeConfigUpdate } from './increments.js';
+export {
+  LATENCY_BUCKET_COUNT,
+  LATENCY_SUB_BUCKET_BITS,
+  latencyBucketOf,
+  latencyBucketValueUs,
+  latencyQuantileMs,
+} from './latency-buckets.js';
+export {
+  DEFAULT_MAX_TELEMETRY_BYTES,
+  TELEMETRY_SUMMARY_VERSION,
+  decodeTelemetrySummary,
+  encodeTelemetrySummary,
+} from './telemetry-summary.js';
+export type {
+  DestinationStats,
+  TelemetryEdge,
+  TelemetrySource,
+  TelemetrySummary,
+} from './telemetry-summary.js';
 export type { UpdateOutcome } from './increments.js';

@@ -79,9 +79,9 @@ export function encodeMessage(
   return encoder.encode(JSON.stringify(message));
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function parse(bytes: Uint8Array, what: string, maxBytes: number): Json {
+export function parse(bytes: Uint8Array, what: string, maxBytes: number): Json {
   if (bytes.byteLength > maxBytes) {
     throw new ProtocolError(
       'TRL_PROTO_TOO_LARGE',
@@ -103,11 +103,11 @@ function parse(bytes: Uint8Array, what: string, maxBytes: number): Json {
   return value as Json;
 }
 
-function invalid(what: string, field: string, reason: string): never {
+export function invalid(what: string, field: string, reason: string): never {
   throw new ProtocolError('TRL_PROTO_INVALID', `${what}: ${field}: ${reason}`);
 }
 
-function string(obj: Json, field: string, what: string): string {
+export function string(obj: Json, field: string, what: string): string {
   const v = obj[field];
   if (typeof v !== 'string')
     invalid(what, field, `must be a string (got ${v === null ? 'null' : typeof v})`);
@@ -121,14 +121,14 @@ function version(obj: Json, field: string, what: string): number {
   return v;
 }
 
-function object(obj: Json, field: string, what: string): Json {
+export function object(obj: Json, field: string, what: string): Json {
   const v = obj[field];
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     invalid(what, field, 'must be an object');
   return v as Json;
 }
 
-function array(obj: Json, field: string, what: string): unknown[] {
+export function array(obj: Json, field: string, what: string): unknown[] {
   const v = obj[field];
   if (!Array.isArray(v)) invalid(what, field, 'must be an array');
   return v;

@@ -111,6 +111,34 @@ describe('trellisNatsUsers', () => {
     expect([s.violations, cp.violations]).toEqual([[], []]);
   });
 
+  it('lets a sidecar publish telemetry, which the control plane receives', async () => {
+    const cp = await controlPlane();
+    const seen: string[] = [];
+    cp.nc.subscribe(subjects.allTelemetry, { callback: (_e, m) => void seen.push(m.subject) });
+    await cp.nc.flush();
+    const s = await sidecar();
+    s.nc.publish(subjects.telemetry('shop', 'web-1'), '{"v":1}');
+    await until('telemetry delivered', () => seen.length === 1);
+    expect(seen).toEqual([subjects.telemetry('shop', 'web-1')]);
+    expect([s.violations, cp.violations]).toEqual([[], []]);
+  });
+
+  it('does not let a sidecar read other sidecars’ telemetry', async () => {
+    const rogue = await sidecar();
+    const closed = await rogue.nc.subscribe(subjects.telemetry('shop', 'web-2')).closed;
+    expect(closed).toBeInstanceOf(PermissionViolationError);
+  });
+
+  it('does not let the control plane publish telemetry for a sidecar', async () => {
+    const cp = await controlPlane();
+    cp.nc.publish(subjects.telemetry('shop', 'web-1'), '{"v":1}');
+    const [violation] = await until(
+      'the violation',
+      () => cp.violations.length > 0 && cp.violations,
+    );
+    expect(violation?.subject).toBe(subjects.telemetry('shop', 'web-1'));
+  });
+
   it('does not let the control plane speak for a sidecar', async () => {
     const cp = await controlPlane();
     cp.nc.publish(subjects.status('shop', 'web-1'), '{}');

@@ -229,7 +229,8 @@ describe('ControlPlaneClient: sync and increments', () => {
     await statusesOf(cp, 'ack', 10);
     expect(sidecars.map((s) => s.version())).toEqual([2, 2, 2, 2, 2]);
     expect(new Set(sidecars.map((s) => s.holder.current?.snapshot)).size).toBe(1);
-    expect(cache.stats).toEqual({ hits: 8, misses: 2, size: 2 });
+    // One full build, one update decode and one update build, each reused by the 4 others.
+    expect(cache.stats).toEqual({ hits: 12, misses: 3, size: 2 });
   });
 });
 
@@ -383,5 +384,25 @@ describe('ControlPlaneClient: heartbeats and goodbye', () => {
     } finally {
       await nc.close();
     }
+  });
+});
+
+describe('ControlPlaneClient: telemetry', () => {
+  it('publishes a summary on its own telemetry subject while connected', async () => {
+    const cp = await controlPlane();
+    const seen: string[] = [];
+    cp.nc.subscribe(subjects.allTelemetry, {
+      callback: (_e, m) => void seen.push(`${m.subject} ${m.string()}`),
+    });
+    await cp.nc.flush();
+    const s = await syncedAt(cp, 1);
+    expect(s.client.publishTelemetry(new TextEncoder().encode('{"v":1}'))).toBe(true);
+    await eventually('the summary', () => seen.length === 1);
+    expect(seen).toEqual([`${subjects.telemetry(identity.namespace, identity.pod)} {"v":1}`]);
+  });
+
+  it('skips a summary before it is connected', () => {
+    const s = makeSidecar(nats);
+    expect(s.client.publishTelemetry(new Uint8Array([123, 125]))).toBe(false);
   });
 });

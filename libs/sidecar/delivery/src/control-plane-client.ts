@@ -5,7 +5,6 @@
 import type { Snapshot } from '@trellis/config';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
-  decodeConfigUpdate,
   decodeSyncReply,
   encodeMessage,
   isSubjectToken,
@@ -50,13 +49,24 @@ export interface ControlPlaneClientOptions {
   readonly persistPath?: string;
   /** Between heartbeats (default 10 000 ms). */
   readonly heartbeatIntervalMs?: number;
-  /** Bound on one sync request (default 5 000 ms). */
+  /** Bound on one sync request (default 10 000 ms: under a reconnect storm a reply can queue for
+   *  seconds, and a timed-out request is sent again, adding to the queue). */
   readonly requestTimeoutMs?: number;
   /** Sync and connection retry pacing (default 250 ms doubling to 10 s, equal jitter). */
   readonly backoff?: Partial<BackoffParams>;
-  /** Pause between NATS reconnect attempts (default 1 000 ms) plus up to `reconnectJitterMs` (default 1 000 ms). */
+  /**
+   * Pause between NATS reconnect attempts (default 1 000 ms) plus a random share of
+   * `reconnectJitterMs` (default 2 000 ms): after a NATS restart the fleet dials back spread over
+   * 3 s instead of all at once, so the server authenticates them within its auth timeout.
+   */
   readonly reconnectWaitMs?: number;
   readonly reconnectJitterMs?: number;
+  /**
+   * After a reconnect, how long to wait for the control plane's head announcement before
+   * sending a SyncRequest (default 2 000 ms; the writer repeats it every second for 8 s after
+   * its own reconnect, docs/protocol.md).
+   */
+  readonly headWaitMs?: number;
   /** Client pings to detect a dead connection (default 20 000 ms; 3 missed pongs reconnect). */
   readonly pingIntervalMs?: number;
   /** Largest message accepted (default DEFAULT_MAX_MESSAGE_BYTES, 8 MiB). */
@@ -86,6 +96,8 @@ export interface DeliveryState {
   readonly origin: ConfigOrigin;
   /** ISO times: last sync that got an answer, and when the config in force was applied. */
   readonly lastSyncAt: string | undefined;
+  /** ISO time the control plane last confirmed the version in force (sync answer or head). */
+  readonly confirmedAt: string | undefined;
   readonly appliedAt: string | undefined;
   readonly lastNack: NackRecord | undefined;
   readonly queuedUpdates: number;
@@ -94,9 +106,10 @@ export interface DeliveryState {
 
 const DEFAULTS = {
   heartbeatIntervalMs: 10_000,
-  requestTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
   reconnectWaitMs: 1_000,
-  reconnectJitterMs: 1_000,
+  reconnectJitterMs: 2_000,
+  headWaitMs: 2_000,
   pingIntervalMs: 20_000,
   maxQueuedUpdates: 64,
   closeTimeoutMs: 5_000,
@@ -114,6 +127,7 @@ export class ControlPlaneClient {
   readonly #counters = zeroCounters();
   readonly #sync: ConfigSync;
   readonly #statusSubject: string;
+  readonly #telemetrySubject: string;
   #nc: NatsConnection | undefined;
   #connected = false;
   #everConnected = false;
@@ -136,6 +150,7 @@ export class ControlPlaneClient {
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#statusSubject = subjects.status(options.identity.namespace, options.identity.pod);
+    this.#telemetrySubject = subjects.telemetry(options.identity.namespace, options.identity.pod);
     const holder = options.holder;
     const apply =
       typeof holder === 'function' ? holder : (snapshot: Snapshot) => holder.apply(snapshot);
@@ -155,6 +170,7 @@ export class ControlPlaneClient {
       cache: this.#cache,
       counters: this.#counters,
       maxQueuedUpdates: options.maxQueuedUpdates ?? DEFAULTS.maxQueuedUpdates,
+      afterPendingIo: (fn) => setImmediate(fn),
       onAccepted: (snapshot) => this.#persist(snapshot),
     });
   }
@@ -175,6 +191,7 @@ export class ControlPlaneClient {
       hash: inForce?.hash ?? '',
       origin: this.#sync.origin,
       lastSyncAt: iso(this.#sync.lastSyncAt),
+      confirmedAt: iso(this.#sync.confirmedAt),
       appliedAt: iso(this.#sync.appliedAt),
       lastNack: this.#sync.lastNack,
       queuedUpdates: this.#sync.queued,
@@ -198,6 +215,30 @@ export class ControlPlaneClient {
     if (this.#closing) return;
     this.#scheduleHeartbeat();
     void this.#connect();
+  }
+
+  /**
+   * Publishes an encoded telemetry summary on this sidecar's telemetry subject. Returns false
+   * without publishing while disconnected: nats.js would buffer it and deliver it stale.
+   * Never throws.
+   */
+  publishTelemetry(payload: Uint8Array): boolean {
+    const nc = this.#nc;
+    if (!nc || !this.#connected || nc.isClosed() || nc.isDraining()) return false;
+    try {
+      nc.publish(this.#telemetrySubject, payload);
+      return true;
+    } catch (error) {
+      this.#log.warn(
+        {
+          code: 'TRL_DELIVERY_NATS_ERROR',
+          subject: this.#telemetrySubject,
+          reason: (error as Error).message,
+        },
+        'telemetry not published',
+      );
+      return false;
+    }
   }
 
   /** Says goodbye, drains the connection, stops timers and waits for a pending persist write. */
@@ -291,8 +332,9 @@ export class ControlPlaneClient {
             this.#connected = true;
             this.#counters.reconnects++;
             this.#log.info({ server: status.server }, 'reconnected to NATS; resyncing');
-            // Updates published while disconnected are gone: ask for the state of the world.
-            this.#sync.requestSync('reconnect');
+            // Updates published while disconnected are gone: learn the newest version from the
+            // control plane's head announcement, or ask for the state of the world.
+            this.#sync.awaitHead(this.#o.headWaitMs ?? DEFAULTS.headWaitMs);
             break;
           case 'error':
             this.#log.warn(
@@ -327,7 +369,7 @@ export class ControlPlaneClient {
       }
       let update;
       try {
-        update = decodeConfigUpdate(msg.data, this.#maxBytes);
+        update = this.#cache.decodeUpdate(msg.data, this.#maxBytes);
       } catch (decodeError) {
         this.#sync.badMessage(decodeError, 'config update', msg.subject);
         return;
@@ -492,6 +534,7 @@ function validateOptions(options: ControlPlaneClientOptions): void {
     bad(`identity.pod must be a DNS label (got ${JSON.stringify(identity.pod)})`);
   const positive: [string, number | undefined][] = [
     ['heartbeatIntervalMs', options.heartbeatIntervalMs],
+    ['headWaitMs', options.headWaitMs],
     ['requestTimeoutMs', options.requestTimeoutMs],
     ['maxMessageBytes', options.maxMessageBytes],
     ['maxQueuedUpdates', options.maxQueuedUpdates],

@@ -36,3 +36,21 @@ export {
   removeTraceHeaders,
   tracingSettingsFor,
 } from './tracing/index.js';
+export type {
+  DestinationWindowsOptions,
+  SummaryPublisherCounters,
+  SummaryPublisherLogger,
+  SummaryPublisherOptions,
+  WindowSummary,
+} from './summary/index.js';
+export {
+  DEFAULT_MAX_DESTINATIONS,
+  DEFAULT_SUMMARY_INTERVAL_MS,
+  DEFAULT_WINDOW_SECONDS,
+  DestinationWindows,
+  GRPC_SERVER_ERROR_STATUSES,
+  OVERFLOW_SERVICE,
+  SummaryPublisher,
+  UNROUTED_SERVICE,
+  isSuccessful,
+} from './summary/index.js';
