@@ -20,7 +20,58 @@ describe('sidecar flags', () => {
       zone: undefined,
       drainTimeoutMs: 20_000,
       replayLimitBytes: 65_536,
+      maxRequestBodyBytes: Infinity,
+      concurrency: 1,
     });
+  });
+
+  it('limits request bodies to 10 MiB on the gateway by default, 0 meaning no limit', () => {
+    const gateway = ['--config', 'c', '--role', 'gateway'];
+    expect(parseSidecarFlags(gateway, {}).maxRequestBodyBytes).toBe(10_485_760);
+    expect(
+      parseSidecarFlags([...gateway, '--max-request-body-bytes', '1024'], {}).maxRequestBodyBytes,
+    ).toBe(1024);
+    expect(
+      parseSidecarFlags([...gateway, '--max-request-body-bytes', '0'], {}).maxRequestBodyBytes,
+    ).toBe(Infinity);
+    expect(
+      parseSidecarFlags(['--config', 'c', '--max-request-body-bytes', '2048'], {})
+        .maxRequestBodyBytes,
+    ).toBe(2048);
+    expect(() => parseSidecarFlags([...gateway, '--max-request-body-bytes', '1k'], {})).toThrow(
+      '--max-request-body-bytes must be a whole number',
+    );
+  });
+
+  it('takes --concurrency from the flag, else $TRELLIS_CONCURRENCY', () => {
+    expect(parseSidecarFlags(['--config', 'c', '--concurrency', '4'], {}).concurrency).toBe(4);
+    expect(parseSidecarFlags(['--config', 'c'], { TRELLIS_CONCURRENCY: '3' }).concurrency).toBe(3);
+    expect(
+      parseSidecarFlags(['--config', 'c', '--concurrency=2'], { TRELLIS_CONCURRENCY: '3' })
+        .concurrency,
+    ).toBe(2);
+  });
+
+  it('accepts the --concurrency bounds 1 and 64', () => {
+    expect(parseSidecarFlags(['--config', 'c', '--concurrency', '1'], {}).concurrency).toBe(1);
+    expect(parseSidecarFlags(['--config', 'c', '--concurrency', '64'], {}).concurrency).toBe(64);
+  });
+
+  it('reads --concurrency auto and 0 as one worker per CPU, at most 64', () => {
+    const withCpus = (value: string, cpus: number) =>
+      parseSidecarFlags(['--config', 'c', '--concurrency', value], {}, 'h', cpus).concurrency;
+    expect(withCpus('auto', 8)).toBe(8);
+    expect(withCpus('0', 2)).toBe(2);
+    expect(withCpus('auto', 96)).toBe(64);
+    expect(withCpus('auto', 0)).toBe(1);
+  });
+
+  it('refuses a --concurrency that is not 1..64, 0 or auto', () => {
+    for (const value of ['65', '-1', '1.5', 'two', '', ' 2', '0x2', 'AUTO']) {
+      expect(() => parseSidecarFlags(['--config', 'c', `--concurrency=${value}`], {})).toThrow(
+        `--concurrency must be a whole number from 1 to 64, or 0 / auto for one per CPU (got "${value}")`,
+      );
+    }
   });
 
   it('reads identity from the environment unless flags say otherwise', () => {
@@ -95,6 +146,8 @@ describe('sidecar flags', () => {
       '--zone',
       '--drain-timeout-ms',
       '--replay-limit-bytes',
+      '--max-request-body-bytes',
+      '--concurrency',
       '--help',
     ]) {
       expect(usage).toContain(flag);

@@ -36,6 +36,15 @@ Behaviour:
   --drain-timeout-ms N      longest graceful drain on SIGTERM (default 20000)
   --replay-limit-bytes N    request-body bytes kept for retries; larger bodies are not
                             retried (default 65536)
+  --max-request-body-bytes N
+                            largest request body accepted; larger ones are answered 413
+                            (x-trellis-error: request-too-large); 0 for no limit (default
+                            10485760 for the gateway, no limit for the sidecar role)
+  --concurrency N           worker processes serving the listeners, for pods with more than
+                            one core: 1 to 64, or 0 / auto for one per CPU Node sees (in a
+                            container that can be the node's CPUs: prefer N = the CPU limit);
+                            a primary process owns config and the admin endpoint
+                            ($TRELLIS_CONCURRENCY; default 1: one process does everything)
   -h, --help                show this help`;
 
 export interface NatsFlags {
@@ -62,6 +71,24 @@ export interface SidecarFlags {
   readonly zone: string | undefined;
   readonly drainTimeoutMs: number;
   readonly replayLimitBytes: number;
+  /** Largest request body, bytes; Infinity for no limit. */
+  readonly maxRequestBodyBytes: number;
+  /** Worker processes running the listeners; 1 = no workers, one process does everything. */
+  readonly concurrency: number;
+}
+
+/** Most worker processes: beyond this the primary's fan-out and IPC outweigh more cores. */
+export const MAX_CONCURRENCY = 64;
+
+function concurrency(value: string | undefined, cpus: number): number {
+  if (value === undefined) return 1;
+  if (value === 'auto' || value === '0') return Math.min(Math.max(1, cpus), MAX_CONCURRENCY);
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_CONCURRENCY)
+    throw new Error(
+      `--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, or 0 / auto for one per CPU (got "${value}")`,
+    );
+  return n;
 }
 
 function wholeNumber(value: string | undefined, flag: string, fallback: number): number {
@@ -72,11 +99,15 @@ function wholeNumber(value: string | undefined, flag: string, fallback: number):
   return n;
 }
 
-/** Parses flags; throws an Error whose message says which flag is wrong and why. */
+/**
+ * Parses flags; throws an Error whose message says which flag is wrong and why. `cpus` is what
+ * `--concurrency auto` means (os.availableParallelism() in main).
+ */
 export function parseSidecarFlags(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   hostname = 'localhost',
+  cpus = 1,
 ): SidecarFlags {
   const { values } = parseArgs({
     args: [...argv],
@@ -98,6 +129,8 @@ export function parseSidecarFlags(
       zone: { type: 'string' },
       'drain-timeout-ms': { type: 'string' },
       'replay-limit-bytes': { type: 'string' },
+      'max-request-body-bytes': { type: 'string' },
+      concurrency: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -147,5 +180,14 @@ export function parseSidecarFlags(
     zone: values.zone ?? env.TRELLIS_ZONE,
     drainTimeoutMs: wholeNumber(values['drain-timeout-ms'], '--drain-timeout-ms', 20_000),
     replayLimitBytes: wholeNumber(values['replay-limit-bytes'], '--replay-limit-bytes', 64 * 1024),
+    // The gateway faces the internet, where a bounded body is the safe default; a sidecar
+    // carries its own app's traffic, whose uploads it has no business capping.
+    maxRequestBodyBytes:
+      wholeNumber(
+        values['max-request-body-bytes'],
+        '--max-request-body-bytes',
+        role === 'gateway' ? 10 * 1024 * 1024 : 0,
+      ) || Infinity,
+    concurrency: concurrency(values.concurrency ?? env.TRELLIS_CONCURRENCY, cpus),
   };
 }

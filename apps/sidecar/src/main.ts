@@ -1,6 +1,7 @@
 // trellis-sidecar: flags → a Sidecar with its config source (a static file, or the control
 // plane over NATS) and its admin endpoint. Wiring only.
-import { hostname } from 'node:os';
+import cluster from 'node:cluster';
+import { availableParallelism, hostname } from 'node:os';
 import { pino } from 'pino';
 import { formatHostPort } from '@trellis/address';
 import { formatIssue } from '@trellis/config';
@@ -9,19 +10,23 @@ import { ControlPlaneClient } from '@trellis/sidecar-delivery';
 import { PoolConnector, Sidecar } from '@trellis/sidecar-proxy';
 import {
   AccessLog,
+  DestinationWindows,
   MeshTracer,
   SidecarMetrics,
+  SummaryPublisher,
   accessLogSettingsFor,
   tracingSettingsFor,
 } from '@trellis/sidecar-telemetry';
 import { StaticConfig } from '@trellis/sidecar-runtime';
 import { systemClock } from '@trellis/time';
+import { runPrimary } from './cluster/primary.js';
+import { linkToPrimary, workerNumber, workerViews } from './cluster/worker.js';
 import { parseSidecarFlags, usage } from './flags.js';
 import type { SidecarFlags } from './flags.js';
 
 let flags: SidecarFlags;
 try {
-  flags = parseSidecarFlags(process.argv.slice(2), process.env, hostname());
+  flags = parseSidecarFlags(process.argv.slice(2), process.env, hostname(), availableParallelism());
 } catch (error) {
   process.stderr.write(`trellis-sidecar: ${(error as Error).message}\n\n${usage}\n`);
   process.exit(2);
@@ -32,9 +37,12 @@ if (flags.help) {
 }
 
 const log = pino({
-  base: { component: 'sidecar', role: flags.role, pod: flags.pod },
+  base: { component: 'sidecar', role: flags.role, pod: flags.pod, worker: workerNumber() },
   timestamp: pino.stdTimeFunctions.isoTime,
 });
+// --concurrency N > 1: this process is the primary (config source, admin endpoint, N workers
+// running the listeners: cluster/primary.ts) and never reaches the wiring below; the workers do.
+if (flags.concurrency > 1 && cluster.isPrimary) process.exit(await runPrimary(flags, log));
 const telemetryOwner =
   flags.role === 'sidecar' && flags.service
     ? { name: flags.service, namespace: flags.namespace }
@@ -47,6 +55,13 @@ const tracer = new MeshTracer({
   otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
   random: Math.random,
 });
+// With --nats, per-destination windows feed the telemetry summaries (docs/protocol.md). Only a
+// process that serves and owns the NATS connection keeps them: cluster workers do not (yet).
+const telemetryIdentity = { namespace: flags.namespace, pod: flags.pod, service: flags.service };
+const summaryWindows =
+  flags.nats && workerNumber() === undefined
+    ? new DestinationWindows({ clock: systemClock, identity: telemetryIdentity })
+    : undefined;
 const sidecar = new Sidecar({
   role: flags.role,
   outbound: flags.outbound,
@@ -64,6 +79,7 @@ const sidecar = new Sidecar({
   onComplete(completed, listener) {
     metrics.record(completed, listener);
     accessLog.log(completed, listener);
+    summaryWindows?.record(completed, listener);
   },
 });
 metrics.observeRuntime(() => sidecar.holder.current?.runtime);
@@ -85,7 +101,11 @@ interface ConfigSource {
   views: Record<string, () => { status: number; body: unknown }>;
 }
 
+/** In a cluster worker config comes from the primary, which owns the file or the control plane. */
+const fromPrimary = workerNumber() === undefined ? undefined : linkToPrimary(sidecar.holder, log);
+
 function configSource(): ConfigSource {
+  if (fromPrimary) return fromPrimary;
   const nats = flags.nats;
   if (nats) {
     const client = new ControlPlaneClient({
@@ -104,10 +124,28 @@ function configSource(): ConfigSource {
       persistPath: nats.stateFile,
       log,
     });
+    const summaries =
+      summaryWindows &&
+      new SummaryPublisher({
+        windows: summaryWindows,
+        identity: telemetryIdentity,
+        clock: systemClock,
+        publish: (payload) => client.publishTelemetry(payload),
+        log,
+      });
     return {
-      start: () => client.start(),
-      stop: () => client.close(),
-      views: { '/sync': () => ({ status: 200, body: client.state() }) },
+      start: async () => {
+        await client.start();
+        summaries?.start();
+      },
+      stop: () => {
+        summaries?.stop();
+        return client.close();
+      },
+      views: {
+        '/sync': () => ({ status: 200, body: client.state() }),
+        ...(summaries && { '/telemetry': () => ({ status: 200, body: summaries.summary() }) }),
+      },
     };
   }
   const file = new StaticConfig(flags.config, sidecar.holder, {
@@ -144,7 +182,20 @@ admin.on('error', fatal(`cannot listen on admin ${formatHostPort(flags.admin)}`)
 try {
   await source.start();
   const bound = await sidecar.start();
-  await new Promise<void>((resolve) => admin.listen(flags.admin.port, flags.admin.host, resolve));
+  // A worker answers the admin views through the primary, which serves the admin endpoint.
+  if (fromPrimary)
+    fromPrimary.serve(
+      workerViews(
+        bound,
+        endpoints,
+        () => metrics.registry.getMetricsAsJSON(),
+        () => {
+          void shutdown('drain from primary');
+        },
+      ),
+    );
+  else
+    await new Promise<void>((resolve) => admin.listen(flags.admin.port, flags.admin.host, resolve));
   log.info(
     {
       ...Object.fromEntries(
