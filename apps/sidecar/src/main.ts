@@ -50,7 +50,7 @@ const telemetryOwner =
 const metrics = new SidecarMetrics();
 const accessLog = new AccessLog();
 // Without OTEL_EXPORTER_OTLP_ENDPOINT traces are only propagated, never recorded.
-const tracer = new MeshTracer({
+const tracer = await MeshTracer.create({
   serviceName: telemetryOwner?.name ?? `trellis-${flags.role}`,
   otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
   random: Math.random,

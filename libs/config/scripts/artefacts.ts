@@ -1,6 +1,8 @@
-// The generated files of libs/config, computed in memory: the per-kind JSON Schemas and the
-// config reference. generate.ts writes them; generate.spec.ts checks the committed copies.
+// The generated files of libs/config, computed in memory: the per-kind JSON Schemas, the
+// precompiled validators and the config reference. generate.ts writes them; generate.spec.ts
+// checks the committed copies.
 import { KINDS, renderConfigReference, resourceJsonSchemas } from '../src/index.js';
+import { renderValidatorsDeclarations, renderValidatorsModule } from './validators.js';
 
 /** Repository-relative path → file content. */
 export function renderArtefacts(): Map<string, string> {
@@ -11,6 +13,8 @@ export function renderArtefacts(): Map<string, string> {
       `${JSON.stringify(resourceJsonSchemas[kind], null, 2)}\n`,
     );
   }
+  files.set('libs/config/generated/validators.js', renderValidatorsModule());
+  files.set('libs/config/generated/validators.d.ts', renderValidatorsDeclarations());
   files.set('docs/config-reference.md', renderConfigReference());
   return files;
 }

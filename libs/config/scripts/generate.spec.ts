@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 describe('generated artefacts', () => {
   const artefacts = renderArtefacts();
 
-  it('cover one JSON Schema per kind and the reference', () => {
+  it('cover one JSON Schema per kind, the precompiled validators and the reference', () => {
     expect([...artefacts.keys()]).toEqual([
       'libs/config/generated/json-schema/service.json',
       'libs/config/generated/json-schema/endpoints.json',
@@ -19,6 +19,8 @@ describe('generated artefacts', () => {
       'libs/config/generated/json-schema/ratelimit.json',
       'libs/config/generated/json-schema/retrybudget.json',
       'libs/config/generated/json-schema/telemetry.json',
+      'libs/config/generated/validators.js',
+      'libs/config/generated/validators.d.ts',
       'docs/config-reference.md',
     ]);
   });

@@ -1,4 +1,5 @@
-// Writes the generated JSON Schemas and docs/config-reference.md (`npm run docs:config`).
+// Writes the generated JSON Schemas, the precompiled validators and docs/config-reference.md
+// (`npm run docs:config`).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -96,6 +96,36 @@ export const OutlierDetectionSchema = Obj(
   { description: 'Passive health checking; absent: endpoints are never ejected.' },
 );
 
+/** Linkerd's failure-accrual defaults: 7 failures in a row, penalties from 1 s doubling to 60 s. */
+export const FailureAccrualSchema = Obj(
+  {
+    consecutiveFailures: Type.Integer({
+      description:
+        'Open the circuit after this many failed attempts in a row (5xx, connect failure, reset, per-try timeout).',
+      minimum: 1,
+      maximum: 1000,
+      default: 7,
+    }),
+    minPenalty: Duration({
+      description:
+        'How long the circuit stays open before one probe attempt; doubles after each failed probe.',
+      default: '1s',
+      min: '1ms',
+      max: '1h',
+    }),
+    maxPenalty: Duration({
+      description: 'Longest the circuit stays open between probes; at least minPenalty.',
+      default: '60s',
+      min: '1ms',
+      max: '24h',
+    }),
+  },
+  {
+    description:
+      'Consecutive-failure circuit breaker for the whole destination: while open, attempts are answered 503 circuit-open at once; absent: no breaker.',
+  },
+);
+
 export const DestinationPolicySpecSchema = Obj(
   {
     service: Name('Service in the same namespace this policy applies to; one policy per service.'),
@@ -108,6 +138,7 @@ export const DestinationPolicySpecSchema = Obj(
     }),
     connectionPool: ConnectionPoolSchema,
     outlierDetection: Type.Optional(OutlierDetectionSchema),
+    failureAccrual: Type.Optional(FailureAccrualSchema),
   },
   { description: 'DestinationPolicy specification.' },
 );

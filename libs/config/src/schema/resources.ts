@@ -40,13 +40,17 @@ export const RESOURCE_SCHEMAS: Readonly<Record<Kind, TSchema>> = {
   Telemetry: TelemetrySchema,
 };
 
-/** JSON Schema (OpenAPI v3 subset, Kubernetes structural) of each whole document. Frozen. */
-export const resourceJsonSchemas: Readonly<Record<Kind, object>> = deepFreeze({
-  Service: toJsonSchema(ServiceSchema),
-  Endpoints: toJsonSchema(EndpointsSchema),
-  Route: toJsonSchema(RouteSchema),
-  DestinationPolicy: toJsonSchema(DestinationPolicySchema),
-  RateLimit: toJsonSchema(RateLimitSchema),
-  RetryBudget: toJsonSchema(RetryBudgetSchema),
-  Telemetry: toJsonSchema(TelemetrySchema),
+/**
+ * JSON Schema (OpenAPI v3 subset, Kubernetes structural) of each whole document. Frozen. For the
+ * generator, tools and tests: validation runs the precompiled validators, so the calls are marked
+ * pure and a bundle that never reads this table (the sidecar) leaves them out of its start-up.
+ */
+export const resourceJsonSchemas: Readonly<Record<Kind, object>> = /* @__PURE__ */ deepFreeze({
+  Service: /* @__PURE__ */ toJsonSchema(ServiceSchema),
+  Endpoints: /* @__PURE__ */ toJsonSchema(EndpointsSchema),
+  Route: /* @__PURE__ */ toJsonSchema(RouteSchema),
+  DestinationPolicy: /* @__PURE__ */ toJsonSchema(DestinationPolicySchema),
+  RateLimit: /* @__PURE__ */ toJsonSchema(RateLimitSchema),
+  RetryBudget: /* @__PURE__ */ toJsonSchema(RetryBudgetSchema),
+  Telemetry: /* @__PURE__ */ toJsonSchema(TelemetrySchema),
 });

@@ -4,7 +4,7 @@ import type { DestinationPolicyResource } from '../schema/destination-policy.js'
 import type { IssueSink } from './issue-sink.js';
 
 export function checkDestinationPolicy(policy: DestinationPolicyResource, sink: IssueSink): void {
-  const { loadBalancer, outlierDetection } = policy.spec;
+  const { loadBalancer, outlierDetection, failureAccrual } = policy.spec;
   if (loadBalancer.algorithm === 'consistent-hash' && loadBalancer.hashHeader === undefined) {
     sink.error(
       'TRL_CFG_CONSTRAINT',
@@ -28,6 +28,16 @@ export function checkDestinationPolicy(policy: DestinationPolicyResource, sink: 
       'TRL_CFG_CONSTRAINT',
       ['spec', 'outlierDetection', 'maxEjectionTime'],
       `must be ≥ baseEjectionTime (${outlierDetection.baseEjectionTime}) (got ${outlierDetection.maxEjectionTime})`,
+    );
+  }
+  if (
+    failureAccrual !== undefined &&
+    parseDuration(failureAccrual.maxPenalty) < parseDuration(failureAccrual.minPenalty)
+  ) {
+    sink.error(
+      'TRL_CFG_CONSTRAINT',
+      ['spec', 'failureAccrual', 'maxPenalty'],
+      `must be ≥ minPenalty (${failureAccrual.minPenalty}) (got ${failureAccrual.maxPenalty})`,
     );
   }
 }

@@ -84,6 +84,88 @@ describe('DestinationPolicy', () => {
     ]);
   });
 
+  it("fills in the failure-accrual defaults (Linkerd's)", () => {
+    expect(specOf('DestinationPolicy', { service: 'catalog', failureAccrual: {} })).toMatchObject({
+      failureAccrual: { consecutiveFailures: 7, minPenalty: '1s', maxPenalty: '60s' },
+    });
+  });
+
+  it('leaves failureAccrual out when it is not given (no breaker)', () => {
+    expect(specOf('DestinationPolicy', { service: 'catalog' })).not.toHaveProperty(
+      'failureAccrual',
+    );
+  });
+
+  it('accepts failure accrual with equal penalties', () => {
+    const failureAccrual = { consecutiveFailures: 1, minPenalty: '200ms', maxPenalty: '200ms' };
+    expect(specOf('DestinationPolicy', { service: 'catalog', failureAccrual })).toMatchObject({
+      failureAccrual,
+    });
+  });
+
+  it('needs the longest penalty to be at least the first', () => {
+    const { issues } = validate(
+      ...services(),
+      doc('DestinationPolicy', 'catalog', {
+        service: 'catalog',
+        failureAccrual: { minPenalty: '10s', maxPenalty: '5s' },
+      }),
+    );
+    expect(issues).toEqual([
+      {
+        severity: 'error',
+        code: 'TRL_CFG_CONSTRAINT',
+        document: 'destinationpolicy/catalog.shop',
+        path: 'spec.failureAccrual.maxPenalty',
+        message: 'must be ≥ minPenalty (10s) (got 5s)',
+      },
+    ]);
+  });
+
+  it('compares the default penalties with a given one', () => {
+    expect(
+      problems(
+        doc('DestinationPolicy', 'catalog', {
+          service: 'catalog',
+          failureAccrual: { minPenalty: '2m' },
+        }),
+      ),
+    ).toEqual([
+      'destinationpolicy/catalog.shop: spec.failureAccrual.maxPenalty: must be ≥ minPenalty (2m) (got 60s)',
+    ]);
+  });
+
+  it('bounds the failure-accrual fields', () => {
+    const policy = (failureAccrual: object) =>
+      problems(doc('DestinationPolicy', 'catalog', { service: 'catalog', failureAccrual }));
+    expect(policy({ consecutiveFailures: 0 })).toEqual([
+      'destinationpolicy/catalog.shop: spec.failureAccrual.consecutiveFailures: must be ≥ 1 (got 0)',
+    ]);
+    expect(policy({ consecutiveFailures: 1001 })).toEqual([
+      'destinationpolicy/catalog.shop: spec.failureAccrual.consecutiveFailures: must be ≤ 1000 (got 1001)',
+    ]);
+    expect(policy({ consecutiveFailures: 2.5 })).toEqual([
+      'destinationpolicy/catalog.shop: spec.failureAccrual.consecutiveFailures: must be an integer (got 2.5)',
+    ]);
+    expect(policy({ minPenalty: '0s' })).toEqual([
+      'destinationpolicy/catalog.shop: spec.failureAccrual.minPenalty: must be ≥ 1ms (got 0s)',
+    ]);
+    expect(policy({ maxPenalty: '25h' })).toEqual([
+      'destinationpolicy/catalog.shop: spec.failureAccrual.maxPenalty: must be ≤ 24h (got 25h)',
+    ]);
+  });
+
+  it('rejects a malformed penalty and unknown failure-accrual fields', () => {
+    const policy = (failureAccrual: object) =>
+      problems(doc('DestinationPolicy', 'catalog', { service: 'catalog', failureAccrual }));
+    expect(policy({ minPenalty: 'soon' })).toEqual([
+      'destinationpolicy/catalog.shop: spec.failureAccrual.minPenalty: must be a duration like 250ms, 1.5s or 2m (got "soon")',
+    ]);
+    expect(policy({ threshold: 3 })).toEqual([
+      'destinationpolicy/catalog.shop: spec.failureAccrual.threshold: unknown field "threshold"',
+    ]);
+  });
+
   it('bounds limits and durations', () => {
     expect(
       problems(

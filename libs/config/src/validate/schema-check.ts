@@ -1,31 +1,18 @@
-// Ajv validation of one document against its kind's JSON Schema; fills in defaults as it goes.
-import { Ajv } from 'ajv';
+// Validation of one document against its kind's JSON Schema; fills in defaults as it goes. The
+// validators are Ajv's, generated ahead of time (libs/config/scripts/validators.ts, `npm run
+// docs:config`): compiling the schemas with Ajv on every start cost the sidecar ~100 ms.
 import type { ValidateFunction } from 'ajv';
+import * as validators from '../../generated/validators.js';
 import type { Kind } from '../kinds.js';
-import { resourceJsonSchemas } from '../schema/resources.js';
 import type { DocumentIssues } from './issue-sink.js';
 import { describeSchemaError } from './schema-messages.js';
-
-let ajv: Ajv | undefined;
-const validators = new Map<Kind, ValidateFunction>();
-
-/** Compiled once per kind, on first use: compiling costs milliseconds, validating microseconds. */
-function validatorFor(kind: Kind): ValidateFunction {
-  let validate = validators.get(kind);
-  if (validate === undefined) {
-    ajv ??= new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
-    validate = ajv.compile(resourceJsonSchemas[kind]);
-    validators.set(kind, validate);
-  }
-  return validate;
-}
 
 /**
  * Validates `data` (which it mutates: defaults are filled in) and reports every violation, one per
  * field. `apiVersion` and `kind` are left to the caller, which words those issues itself.
  */
 export function checkSchema(kind: Kind, data: unknown, sink: DocumentIssues): boolean {
-  const validate = validatorFor(kind);
+  const validate: ValidateFunction = validators[kind];
   if (validate(data)) return true;
   for (const error of validate.errors ?? []) {
     const finding = describeSchemaError(error, data);

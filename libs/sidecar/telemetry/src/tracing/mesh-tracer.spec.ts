@@ -22,8 +22,8 @@ function forwarded(tracer: MeshTracer, incoming: string[] = []): string[] {
 }
 
 describe('MeshTracer sampling (no exporter: propagation only)', () => {
-  it('samples a new trace when the draw falls under samplingPercent', () => {
-    const tracer = new MeshTracer({
+  it('samples a new trace when the draw falls under samplingPercent', async () => {
+    const tracer = await MeshTracer.create({
       serviceName: 'web',
       random: () => 0.49,
       settings: { samplingPercent: 50, propagation: ['w3c'] },
@@ -31,8 +31,8 @@ describe('MeshTracer sampling (no exporter: propagation only)', () => {
     expect(forwarded(tracer)[1]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
-  it('does not sample a new trace when the draw is at or over samplingPercent', () => {
-    const tracer = new MeshTracer({
+  it('does not sample a new trace when the draw is at or over samplingPercent', async () => {
+    const tracer = await MeshTracer.create({
       serviceName: 'web',
       random: () => 0.5,
       settings: { samplingPercent: 50, propagation: ['w3c'] },
@@ -40,8 +40,8 @@ describe('MeshTracer sampling (no exporter: propagation only)', () => {
     expect(forwarded(tracer)[1]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
   });
 
-  it('follows the caller decision whatever the ratio (parent-based)', () => {
-    const tracer = new MeshTracer({
+  it('follows the caller decision whatever the ratio (parent-based)', async () => {
+    const tracer = await MeshTracer.create({
       serviceName: 'web',
       random: () => 0.99,
       settings: { samplingPercent: 0, propagation: ['b3'] },
@@ -52,8 +52,8 @@ describe('MeshTracer sampling (no exporter: propagation only)', () => {
     ]);
   });
 
-  it('lets the ratio decide a deferred B3 decision, keeping the trace id', () => {
-    const tracer = new MeshTracer({
+  it('lets the ratio decide a deferred B3 decision, keeping the trace id', async () => {
+    const tracer = await MeshTracer.create({
       serviceName: 'web',
       random: () => 0,
       settings: { samplingPercent: 10, propagation: ['w3c'] },
@@ -64,8 +64,8 @@ describe('MeshTracer sampling (no exporter: propagation only)', () => {
     ]);
   });
 
-  it('applies new settings from configure to later requests', () => {
-    const tracer = new MeshTracer({ serviceName: 'web', random: () => 0.5 });
+  it('applies new settings from configure to later requests', async () => {
+    const tracer = await MeshTracer.create({ serviceName: 'web', random: () => 0.5 });
     expect(tracer.settings).toEqual({ samplingPercent: 1, propagation: ['w3c'] });
     tracer.configure({ samplingPercent: 100, propagation: ['b3-multi'] });
     const headers = forwarded(tracer);
@@ -77,8 +77,8 @@ describe('MeshTracer sampling (no exporter: propagation only)', () => {
     expect(headers[5]).toBe('1');
   });
 
-  it('returns to the defaults when the Telemetry resource goes away', () => {
-    const tracer = new MeshTracer({
+  it('returns to the defaults when the Telemetry resource goes away', async () => {
+    const tracer = await MeshTracer.create({
       serviceName: 'web',
       random: () => 0.5,
       settings: { samplingPercent: 100, propagation: ['b3'] },
@@ -87,8 +87,8 @@ describe('MeshTracer sampling (no exporter: propagation only)', () => {
     expect(tracer.settings).toEqual({ samplingPercent: 1, propagation: ['w3c'] });
   });
 
-  it('keeps one trace id across the attempts of a request', () => {
-    const tracer = new MeshTracer({ serviceName: 'web', random: () => 0.99 });
+  it('keeps one trace id across the attempts of a request', async () => {
+    const tracer = await MeshTracer.create({ serviceName: 'web', random: () => 0.99 });
     const request = requestWith([]);
     const trace = tracer.startRequest(request, 'outbound');
     const first: string[] = [];

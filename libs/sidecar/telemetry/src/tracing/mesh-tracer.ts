@@ -2,18 +2,11 @@
 // ratio of new traces), opens a request span and one client span per forwarded attempt when it
 // is, and always propagates the trace context upstream. Unsampled requests (and every request
 // when no exporter is configured) allocate no spans: they carry the caller's context (or a
-// fresh trace id) on with the sampled flag as decided.
+// fresh trace id) on with the sampled flag as decided. The OpenTelemetry SDK and exporter are
+// loaded (otlp-export.ts) only when an OTLP endpoint is configured.
 import type { Propagation } from '@trellis/config';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  RandomIdGenerator,
-} from '@opentelemetry/sdk-trace-base';
 import type {
   AttemptTrace,
   CompletedRequest,
@@ -23,6 +16,8 @@ import type {
   RequestTracer,
 } from '@trellis/sidecar-proxy';
 import type { IncomingContext } from './incoming-context.js';
+import type { SpanExport } from './otlp-export.js';
+import { randomHexId } from './random-ids.js';
 import { attemptSpanStart, isGrpc, requestSpanEnd, requestSpanStart } from './span-attributes.js';
 import { extractTraceContext, headerOf, injectTraceContext } from './trace-headers.js';
 import type { OutgoingContext } from './trace-headers.js';
@@ -61,34 +56,29 @@ const LISTENER_SPAN_KIND: Record<string, SpanKind> = {
 };
 
 export class MeshTracer implements RequestTracer {
-  readonly #provider: BasicTracerProvider | undefined;
-  readonly #tracer: Tracer | undefined;
+  readonly #export: SpanExport | undefined;
   readonly #random: () => number;
-  readonly #ids = new RandomIdGenerator();
   #settings: TracingSettings;
 
-  constructor(options: MeshTracerOptions) {
+  /**
+   * A tracer that records and exports sampled spans when `otlpEndpoint` is set (loading the
+   * OpenTelemetry SDK for that), and otherwise only propagates trace context.
+   */
+  static async create(options: MeshTracerOptions): Promise<MeshTracer> {
+    if (!options.otlpEndpoint) return new MeshTracer(options, undefined);
+    const { startOtlpExport } = await import('./otlp-export.js');
+    const spanExport = startOtlpExport({
+      endpoint: options.otlpEndpoint,
+      serviceName: options.serviceName,
+      exportDelayMs: options.exportDelayMs,
+    });
+    return new MeshTracer(options, spanExport);
+  }
+
+  private constructor(options: MeshTracerOptions, spanExport: SpanExport | undefined) {
     this.#random = options.random;
     this.#settings = options.settings ?? DEFAULT_TRACING_SETTINGS;
-    if (options.otlpEndpoint) {
-      const exporter = new OTLPTraceExporter({
-        url: `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`,
-      });
-      this.#provider = new BasicTracerProvider({
-        resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-        // The sampling decision is taken before any span exists (see startRequest).
-        sampler: new AlwaysOnSampler(),
-        spanProcessors: [
-          new BatchSpanProcessor(
-            exporter,
-            options.exportDelayMs === undefined
-              ? {}
-              : { scheduledDelayMillis: options.exportDelayMs },
-          ),
-        ],
-      });
-      this.#tracer = this.#provider.getTracer('@trellis/sidecar-telemetry');
-    }
+    this.#export = spanExport;
   }
 
   /** Applies a config swap's tracing settings (undefined: the defaults). */
@@ -104,7 +94,8 @@ export class MeshTracer implements RequestTracer {
     const settings = this.#settings;
     const incoming = extractTraceContext(request.headers);
     const sampled = incoming?.sampled ?? this.#random() * 100 < settings.samplingPercent;
-    if (!sampled || !this.#tracer) return this.#propagateOnly(incoming, sampled, settings);
+    const tracer = this.#export?.tracer;
+    if (!sampled || !tracer) return this.#propagateOnly(incoming, sampled, settings);
     const ids = incoming?.ids;
     const parent = ids
       ? trace.setSpanContext(ROOT_CONTEXT, {
@@ -115,22 +106,22 @@ export class MeshTracer implements RequestTracer {
         })
       : ROOT_CONTEXT;
     const { name, attributes } = requestSpanStart(request);
-    const span = this.#tracer.startSpan(
+    const span = tracer.startSpan(
       name,
       { kind: LISTENER_SPAN_KIND[listener] ?? SpanKind.INTERNAL, attributes },
       parent,
     );
-    return new SpanTrace(this.#tracer, span, ids?.traceState, settings.propagation);
+    return new SpanTrace(tracer, span, ids?.traceState, settings.propagation);
   }
 
   /** Exports every finished span now. */
   async forceFlush(): Promise<void> {
-    await this.#provider?.forceFlush();
+    await this.#export?.forceFlush();
   }
 
   /** Flushes and stops the exporter; later spans are dropped. */
   async shutdown(): Promise<void> {
-    await this.#provider?.shutdown();
+    await this.#export?.shutdown();
   }
 
   #propagateOnly(
@@ -141,8 +132,8 @@ export class MeshTracer implements RequestTracer {
     const context: OutgoingContext = incoming?.ids
       ? { ...incoming.ids, sampled }
       : {
-          traceId: this.#ids.generateTraceId(),
-          spanId: this.#ids.generateSpanId(),
+          traceId: randomHexId(16),
+          spanId: randomHexId(8),
           sampled,
           traceState: undefined,
         };

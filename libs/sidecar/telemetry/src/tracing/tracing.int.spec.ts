@@ -158,7 +158,7 @@ async function startSidecar(
   otlpEndpoint: string,
   role: Partial<SidecarOptions>,
 ): Promise<{ sidecar: Sidecar; ports: Record<string, number> }> {
-  const tracer = new MeshTracer({ serviceName: name, otlpEndpoint, random: Math.random });
+  const tracer = await MeshTracer.create({ serviceName: name, otlpEndpoint, random: Math.random });
   const sidecar = new Sidecar({
     role: 'sidecar',
     outbound: { host: '127.0.0.1', port: 0 },
