@@ -14,6 +14,11 @@ import { ProxyRuntime } from './runtime.js';
 import { buildStack } from './stack.js';
 
 const COOL_DOWN_MS = 200;
+const breaker = {
+  consecutiveFailures: 3,
+  minPenalty: `${COOL_DOWN_MS}ms`,
+  maxPenalty: `${COOL_DOWN_MS}ms`,
+};
 
 let failing = true;
 let upstream: Upstream;
@@ -37,6 +42,9 @@ beforeAll(async () => {
         service('gone', [refusing.port]),
         doc('Route', 'web', { hosts: ['web'], destinations: [{ service: 'web' }] }),
         doc('Route', 'gone', { hosts: ['gone'], destinations: [{ service: 'gone' }] }),
+        ...['web', 'gone'].map((name) =>
+          doc('DestinationPolicy', name, { service: name, failureAccrual: breaker }),
+        ),
       ),
       1,
     ),
@@ -46,12 +54,7 @@ beforeAll(async () => {
   connector = new PoolConnector(systemClock);
   const proxy = new Proxy({
     runtime: () => runtime,
-    stack: buildStack(connector, {
-      failureAccrual: () => ({
-        maxFailures: 3,
-        backoff: { baseMs: COOL_DOWN_MS, maxMs: COOL_DOWN_MS },
-      }),
-    }),
+    stack: buildStack(connector),
     clock: systemClock,
     random: Math.random,
     replayLimitBytes: 64 * 1024,

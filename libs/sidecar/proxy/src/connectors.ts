@@ -27,7 +27,16 @@ const DEFAULT_POOL: UpstreamPoolSettings = Object.freeze({
 });
 
 function fromH1Error(error: H1Error): UpstreamError {
-  const options = { retriableAnyMethod: error.retriable, cause: error };
+  // A reused connection that died before the socket took a byte of the request and before any
+  // response byte cannot have delivered it: any method may be resent. If the request may have
+  // been written, the pool's `retriable` (reused, no response byte) only marks a stale
+  // connection, which the retry layer resends for idempotent methods alone.
+  const unwritten = error.reusedConnection && !error.requestWritten && !error.responseStarted;
+  const options = {
+    retriableAnyMethod: error.code === 'TRL_H1_CONNECTION_RESET' ? unwritten : error.retriable,
+    staleConnection: error.code === 'TRL_H1_CONNECTION_RESET' && error.retriable,
+    cause: error,
+  };
   switch (error.code) {
     case 'TRL_H1_CONNECT_TIMEOUT':
       return new UpstreamError('connect-timeout', error.message, options);

@@ -1,6 +1,9 @@
 // Retries against a real upstream that counts attempts server-side: 503s then success, a reset
-// first attempt, a per-try timeout, a POST that reached the upstream (never retried), and the
-// retry budget holding a storm of failures to its ratio.
+// first attempt, a per-try timeout, a POST that reached the upstream (never retried), a POST on
+// a keep-alive connection the upstream had reset (resent), and the retry budget holding a storm
+// of failures to its ratio.
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeRequest } from './int-testing/clients.js';
 import { config, doc, service } from './int-testing/config.js';
@@ -30,6 +33,8 @@ const handler: H1Handler = (req, res, seen) => {
     if (n > 1) res.end(`ok on attempt ${n}`);
   } else if (key.startsWith('/post-reset/')) {
     void seen.bodyDone.then(() => req.socket.destroy());
+  } else if (key.startsWith('/stale-post/')) {
+    void seen.bodyDone.then((body) => res.end(`${body.toString()}: ok on attempt ${n}`));
   } else if (key.startsWith('/storm/')) {
     res.writeHead(503).end('always unavailable');
   } else {
@@ -38,6 +43,9 @@ const handler: H1Handler = (req, res, seen) => {
 };
 
 let upstream: Upstream;
+/** Upstream of the stale-connection test, alone on its pool; keeps its last server socket. */
+let staleUpstream: Upstream;
+let staleSocket: Socket | undefined;
 let gateway: TestGateway;
 
 const retries = {
@@ -48,9 +56,15 @@ const retries = {
 
 beforeAll(async () => {
   upstream = await startH1Upstream(handler);
+  staleUpstream = await startH1Upstream((req, res, seen) => {
+    staleSocket = req.socket;
+    handler(req, res, seen);
+  });
   gateway = await startGateway({
     config: config(
       service('web', [upstream.port]),
+      service('stale', [staleUpstream.port]),
+      doc('Route', 'stale', { hosts: ['stale'], destinations: [{ service: 'stale' }] }),
       service('storm', [upstream.port]),
       doc('Route', 'web', { hosts: ['web'], destinations: [{ service: 'web' }], retries }),
       doc('Route', 'hang', {
@@ -73,7 +87,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway.close();
   await upstream.close();
+  await staleUpstream.close();
 });
+
+/** Resolves with what `socket` received once it includes `needle`. */
+function readUntil(socket: Socket, needle: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('latin1');
+      if (!seen.includes(needle)) return;
+      socket.off('data', onData);
+      resolve(seen);
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`closed before ${needle}: ${seen}`)));
+  });
+}
 
 describe('retries', () => {
   it('retries 503s until the upstream succeeds, numbering the attempts', async () => {
@@ -127,6 +157,33 @@ describe('retries', () => {
     expect(res.status).toBe(502);
     expect(res.headers['x-trellis-error']).toBe('upstream-reset');
     expect(attempts.get('/post-reset/e')).toEqual(['1']);
+  });
+
+  it('resends a POST on a keep-alive connection the upstream reset before the request was written', async () => {
+    // One client connection to the gateway, kept alive, so the POST and the upstream's reset of
+    // the pooled connection reach the gateway in the same turn of its event loop, the POST first:
+    // the pool still holds the connection, and the socket refuses the request's first write.
+    const client = connect({ host: '127.0.0.1', port: gateway.port });
+    try {
+      await new Promise((resolve) => client.once('connect', resolve));
+      client.write('GET /warm/g HTTP/1.1\r\nHost: stale\r\n\r\n');
+      expect(await readUntil(client, 'ok')).toMatch(/^HTTP\/1\.1 200 /);
+      const replied = readUntil(client, 'ok on attempt');
+      client.write(
+        'POST /stale-post/g HTTP/1.1\r\nHost: stale\r\nContent-Length: 8\r\n\r\norder #2',
+      );
+      staleSocket?.resetAndDestroy();
+      const text = await replied;
+      expect(text).toMatch(/^HTTP\/1\.1 200 /);
+      expect(text.endsWith('order #2: ok on attempt 1')).toBe(true);
+    } finally {
+      client.destroy();
+    }
+    expect(attempts.get('/stale-post/g')).toEqual(['2']);
+    expect(staleUpstream.requests.map((r) => r.method)).toEqual(['GET', 'POST']);
+    expect(staleUpstream.connections()).toBe(2);
+    const post = gateway.completed.find((c) => c.request.exchange.target === '/stale-post/g');
+    expect(post?.request.record.retryReasons).toEqual(['reset-before-request']);
   });
 
   it('the retry budget caps a storm at its ratio', async () => {

@@ -1,8 +1,8 @@
 // Compiles a snapshot into what requests use: the route table, one Cluster per service port
 // (endpoints, balancer, limits, budget) and the policies of each route. Built aside and
 // swapped by the ConfigHolder; state that must survive a config change (endpoint health,
-// in-flight counts, token buckets, budgets) moves over from the previous runtime when the
-// settings it depends on are unchanged.
+// in-flight counts, token buckets, budgets, failure-accrual breakers) moves over from the
+// previous runtime when the settings it depends on are unchanged.
 import { buildSnapshot, parseDuration } from '@trellis/config';
 import type {
   DestinationPolicyResource,
@@ -15,12 +15,14 @@ import type { Balancer, Endpoint } from '@trellis/sidecar-balance';
 import {
   CircuitBreaker,
   ExponentialBackoff,
+  FailureAccrual,
   FaultInjector,
   RetryBudget,
   RetryPolicy,
   TimeoutPolicy,
   TokenBucket,
 } from '@trellis/sidecar-resilience';
+import type { FailureAccrualParams } from '@trellis/sidecar-resilience';
 import { RouteTable } from '@trellis/sidecar-routing';
 import type { CompiledRoute, ServicePortRef } from '@trellis/sidecar-routing';
 import type { Clock } from '@trellis/time';
@@ -54,6 +56,13 @@ export interface Cluster {
   readonly rateLimit: { readonly bucket: TokenBucket; readonly status: number } | undefined;
   /** Key of the settings the stateful parts were built from; equal keys carry state over. */
   readonly stateKey: string;
+  /** The destination's consecutive-failure breaker (DestinationPolicy.failureAccrual), if any. */
+  readonly failureAccrual: FailureAccrual | undefined;
+  /**
+   * Key of failureAccrual's settings ('' without one). Apart from stateKey, so an open circuit
+   * stays open across changes to the limits, and the limits' state across breaker changes.
+   */
+  readonly failureAccrualKey: string;
 }
 
 export interface RoutePolicies {
@@ -252,6 +261,8 @@ function buildCluster(
   const rateLimit = index.serviceRateLimits.get(serviceKey)?.spec;
   const stateKey = JSON.stringify({ limits, budgetParams, rateLimit });
   const carry = previous?.stateKey === stateKey ? previous : undefined;
+  const accrual = policy?.failureAccrual && failureAccrualParams(policy.failureAccrual);
+  const failureAccrualKey = accrual ? JSON.stringify(accrual) : '';
   return Object.freeze({
     ref,
     settings,
@@ -275,7 +286,26 @@ function buildCluster(
           }
         : undefined),
     stateKey,
+    failureAccrual:
+      previous?.failureAccrualKey === failureAccrualKey
+        ? previous.failureAccrual
+        : accrual && new FailureAccrual(accrual, options.clock),
+    failureAccrualKey,
   });
+}
+
+/** The breaker's params, in a fixed shape so equal settings give equal keys however written. */
+function failureAccrualParams(
+  spec: NonNullable<DestinationPolicyResource['spec']['failureAccrual']>,
+): FailureAccrualParams {
+  // Whole milliseconds, rounded up: a penalty is never shorter than configured.
+  return {
+    maxFailures: spec.consecutiveFailures,
+    backoff: {
+      baseMs: Math.ceil(parseDuration(spec.minPenalty)),
+      maxMs: Math.ceil(parseDuration(spec.maxPenalty)),
+    },
+  };
 }
 
 function buildRoutePolicies(

@@ -377,6 +377,34 @@ spec:
     ]);
   });
 
+  it('opens the circuit of a destination whose DestinationPolicy sets failureAccrual', async () => {
+    const { send, connector, completed, clock } = setup(`---
+apiVersion: trellis.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: catalog, namespace: shop}
+spec:
+  service: catalog
+  failureAccrual: {consecutiveFailures: 2, minPenalty: 5s, maxPenalty: 30s}
+`);
+    connector.script = (call) => call.fail('connect-failure');
+    for (let i = 0; i < 2; i++) {
+      const failed = await send({ authority: 'catalog' }).finished;
+      expect(getHeader(failed.headers, 'x-trellis-error')).toBe('upstream-connect-failure');
+    }
+    const open = await send({ authority: 'catalog' }).finished;
+    expect(open.status).toBe(503);
+    expect(getHeader(open.headers, 'x-trellis-error')).toBe('circuit-open');
+    expect(connector.calls).toHaveLength(2);
+    expect(completed[2]?.request.record.error).toBe('circuit-open');
+    clock.advance(5_000);
+    connector.script = (call) => call.respond(200, [], 'back');
+    expect(await send({ authority: 'catalog' }).finished).toMatchObject({
+      status: 200,
+      body: 'back',
+    });
+    expect(connector.calls).toHaveLength(3);
+  });
+
   it('aborts a share of requests with the configured status when a fault is injected', async () => {
     const { send, connector } = setup(`---
 apiVersion: trellis.dev/v1alpha1
@@ -407,7 +435,7 @@ describe('inbound', () => {
     });
     connector.script = (call) =>
       connector.calls.length === 1
-        ? call.handler.onError(new UpstreamError('reset', 'stale', { retriableAnyMethod: true }))
+        ? call.handler.onError(new UpstreamError('reset', 'stale', { staleConnection: true }))
         : call.respond(200, [], 'app');
     const exchange = fakeExchange({ authority: 'me' });
     proxy.handle(exchange.exchange);
@@ -436,16 +464,18 @@ spec:
   destinations: [{service: catalog}]
   mirror: {service: shadow}
 `;
+  /** failureAccrual opening at the first failure, for `service`. */
+  const breakerFor = (service: string) => `---
+apiVersion: trellis.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: ${service}, namespace: shop}
+spec:
+  service: ${service}
+  failureAccrual: {consecutiveFailures: 1, minPenalty: 1s, maxPenalty: 1s}
+`;
 
   it('mirrors per request, outside the breaker: a circuit-open request is still copied', async () => {
-    const { send, connector } = harness(shadow, {
-      stack: {
-        failureAccrual: (cluster) =>
-          cluster.ref.name === 'catalog'
-            ? { maxFailures: 1, backoff: { baseMs: 1_000, maxMs: 1_000 } }
-            : undefined,
-      },
-    });
+    const { send, connector } = harness(shadow + breakerFor('catalog'));
     connector.script = (call) => call.respond(call.target.port === 9090 ? 200 : 500);
     await send({ authority: 'catalog' }).finished;
     const refused = await send({ authority: 'catalog' }).finished;
@@ -454,11 +484,9 @@ spec:
   });
 
   it('keeps copies out of the breaker: a failing mirror never opens the primary destination', async () => {
-    const { send, connector, stats } = harness(shadow, {
-      stack: {
-        failureAccrual: () => ({ maxFailures: 1, backoff: { baseMs: 1_000, maxMs: 1_000 } }),
-      },
-    });
+    const { send, connector, stats } = harness(
+      shadow + breakerFor('catalog') + breakerFor('shadow'),
+    );
     connector.script = (call) => call.respond(call.target.port === 9090 ? 500 : 200);
     for (let i = 0; i < 3; i++)
       expect((await send({ authority: 'catalog' }).finished).status).toBe(200);

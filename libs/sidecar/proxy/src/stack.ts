@@ -4,8 +4,7 @@ import type { HostPort } from '@trellis/address';
 import type { Handler, Layer } from './context.js';
 import { compose } from './context.js';
 import { balanceLayer } from './layers/balance.js';
-import { ClusterBreakers, failureAccrualLayer } from './layers/failure-accrual.js';
-import type { FailureAccrualSource } from './layers/failure-accrual.js';
+import { failureAccrualLayer } from './layers/failure-accrual.js';
 import { faultLayer } from './layers/fault.js';
 import { forwardHandler } from './layers/forward.js';
 import { inboundLayer } from './layers/inbound.js';
@@ -22,11 +21,6 @@ export interface StackOptions {
   readonly stats?: Pick<SidecarStats, 'increment'>;
   /** Lifetime of a mirrored copy whose route sets no timeout, ms (default 15 s). */
   readonly mirrorTimeoutMs?: number;
-  /**
-   * Consecutive-failure breaker settings per destination. Absent, the breaker layer is left out
-   * of the stack altogether; a destination for which it returns undefined passes straight through.
-   */
-  readonly failureAccrual?: FailureAccrualSource;
 }
 
 /** Outbound and edge traffic: routed, balanced and protected by the route's policies. */
@@ -36,7 +30,6 @@ export function buildStack(connector: UpstreamConnector, options: StackOptions =
     stats: options.stats,
     defaultTimeoutMs: options.mirrorTimeoutMs,
   });
-  const breakers = options.failureAccrual && new ClusterBreakers(options.failureAccrual);
   const layers: Layer[] = [
     // Pick the route and destination first: every later layer is configured per route.
     routeLayer(),
@@ -53,12 +46,13 @@ export function buildStack(connector: UpstreamConnector, options: StackOptions =
     // Attempts: retry policy, budget, backoff; resends never-sent attempts; turns unretried
     // failures into responses.
     retryLayer(),
+    // Per attempt and destination: the consecutive-failure breaker (circuit-open) of destinations
+    // whose DestinationPolicy has failureAccrual, before the limits and the endpoint pick so an
+    // open circuit costs neither (see layers/failure-accrual.ts).
+    failureAccrualLayer(),
+    // Per attempt: circuit-breaker limits admission, endpoint pick, outcome feedback.
+    balanceLayer(),
   ];
-  // Per attempt and destination: the consecutive-failure breaker (circuit-open), before the
-  // limits and the endpoint pick so an open circuit costs neither (see layers/failure-accrual.ts).
-  if (breakers) layers.push(failureAccrualLayer(breakers));
-  // Per attempt: circuit-breaker limits admission, endpoint pick, outcome feedback.
-  layers.push(balanceLayer());
   // The mirror learns from the forwarded body's end when a copy's body is complete.
   return compose(layers, forwardHandler(connector, mirror.tapBody));
 }

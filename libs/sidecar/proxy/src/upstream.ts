@@ -53,11 +53,7 @@ export interface UpstreamConnector {
   close(): Promise<void>;
 }
 
-/**
- * How an upstream call failed, in the terms retry policies and outlier detection use.
- * `retriableAnyMethod`: the request certainly never reached the application (connect failure,
- * refused stream, reset of a reused idle connection before any byte).
- */
+/** How an upstream call failed, in the terms retry policies and outlier detection use. */
 export type UpstreamFailure =
   | 'connect-failure'
   | 'connect-timeout'
@@ -67,15 +63,32 @@ export type UpstreamFailure =
   | 'per-try-timeout'
   | 'pool-overflow';
 
+export interface UpstreamErrorOptions {
+  /** Default: true for connect-failure, connect-timeout and refused-stream, else false. */
+  readonly retriableAnyMethod?: boolean;
+  readonly staleConnection?: boolean;
+  readonly cause?: unknown;
+}
+
 export class UpstreamError extends Error {
   readonly failure: UpstreamFailure;
+  /**
+   * No byte of the request can have reached the upstream, so sending it again is safe whatever
+   * the method: the connection never opened (connect failure or timeout); the HTTP/2 stream was
+   * refused, excluded by GOAWAY or never sent; or the HTTP/1.1 pool's reused keep-alive
+   * connection failed before the socket took any byte of the request and before any response
+   * byte (the upstream's reset had already arrived). Not set when the request may have been
+   * written, even if the upstream most likely dropped it unread (see staleConnection).
+   */
   readonly retriableAnyMethod: boolean;
+  /**
+   * A reset on a reused HTTP/1.1 keep-alive connection before any response byte: typically the
+   * upstream closing the connection as idle while the request was on its way. The request may
+   * have been written and read, so this alone makes only idempotent methods safe to resend.
+   */
+  readonly staleConnection: boolean;
 
-  constructor(
-    failure: UpstreamFailure,
-    message: string,
-    options: { retriableAnyMethod?: boolean; cause?: unknown } = {},
-  ) {
+  constructor(failure: UpstreamFailure, message: string, options: UpstreamErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = 'UpstreamError';
     this.failure = failure;
@@ -84,6 +97,7 @@ export class UpstreamError extends Error {
       (failure === 'connect-failure' ||
         failure === 'connect-timeout' ||
         failure === 'refused-stream');
+    this.staleConnection = options.staleConnection ?? false;
   }
 }
 

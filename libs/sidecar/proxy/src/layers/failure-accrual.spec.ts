@@ -1,20 +1,29 @@
 // The failure-accrual layer on a fake clock: the breaker opens after consecutive failed
 // attempts, answers circuit-open without touching the upstream, probes once after the
-// cool-down, and closes or re-opens on the probe's result.
-import type { FailureAccrualParams } from '@trellis/sidecar-resilience';
+// cool-down, and closes or re-opens on the probe's result. The breaker comes from the
+// destination's DestinationPolicy.failureAccrual and survives config swaps that keep it.
 import { FakeClock } from '@trellis/time';
 import { describe, expect, it } from 'vitest';
 import { getHeader } from '../flat-headers.js';
 import type { Cluster } from '../runtime.js';
-import { ClusterBreakers } from './failure-accrual.js';
 import { BASE_CONFIG, harness, runtimeOf, settle } from './testing.js';
 
-const params: FailureAccrualParams = { maxFailures: 3, backoff: { baseMs: 1_000, maxMs: 8_000 } };
-const withBreaker = { stack: { failureAccrual: () => params } };
+/** A DestinationPolicy for catalog with `spec` (failure accrual unless given otherwise). */
+const policy = (
+  spec = 'failureAccrual: {consecutiveFailures: 3, minPenalty: 1s, maxPenalty: 8s}',
+) => `---
+apiVersion: trellis.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: catalog, namespace: shop}
+spec:
+  service: catalog
+  ${spec}
+`;
+const withBreaker = policy();
 
 describe('failure accrual', () => {
   it('opens after maxFailures consecutive failed attempts and answers circuit-open at once', async () => {
-    const { send, connector, completed } = harness('', withBreaker);
+    const { send, connector, completed } = harness(withBreaker);
     connector.script = (call) => call.respond(500, [], 'boom');
     for (let i = 0; i < 3; i++)
       expect((await send({ authority: 'catalog' }).finished).status).toBe(500);
@@ -27,7 +36,7 @@ describe('failure accrual', () => {
   });
 
   it('counts transport failures and forgets failures after a success', async () => {
-    const { send, connector } = harness('', withBreaker);
+    const { send, connector } = harness(withBreaker);
     const script = ['reset', 'connect-failure', 200, 'reset', 502, 200] as const;
     connector.script = (call) => {
       const step = script[connector.calls.length - 1];
@@ -42,14 +51,14 @@ describe('failure accrual', () => {
   });
 
   it('does not count 4xx answers as failures', async () => {
-    const { send, connector } = harness('', withBreaker);
+    const { send, connector } = harness(withBreaker);
     connector.script = (call) => call.respond(404);
     for (let i = 0; i < 5; i++) await send({ authority: 'catalog' }).finished;
     expect(connector.calls).toHaveLength(5);
   });
 
   it('lets one probe through after the cool-down and rejects concurrent requests meanwhile', async () => {
-    const { send, connector, clock } = harness('', withBreaker);
+    const { send, connector, clock } = harness(withBreaker);
     connector.script = (call) => call.respond(503);
     for (let i = 0; i < 3; i++) await send({ authority: 'catalog' }).finished;
     clock.advance(999);
@@ -67,7 +76,7 @@ describe('failure accrual', () => {
   });
 
   it('closes when the probe succeeds', async () => {
-    const { send, connector, clock } = harness('', withBreaker);
+    const { send, connector, clock } = harness(withBreaker);
     connector.script = (call) => call.respond(503);
     for (let i = 0; i < 3; i++) await send({ authority: 'catalog' }).finished;
     clock.advance(1_000);
@@ -80,7 +89,7 @@ describe('failure accrual', () => {
   });
 
   it('re-opens with a doubled cool-down when the probe fails', async () => {
-    const { send, connector, clock } = harness('', withBreaker);
+    const { send, connector, clock } = harness(withBreaker);
     connector.script = (call) => call.respond(503);
     for (let i = 0; i < 3; i++) await send({ authority: 'catalog' }).finished;
     clock.advance(1_000);
@@ -101,7 +110,7 @@ kind: Route
 metadata: {name: catalog, namespace: shop}
 spec: {hosts: [catalog], destinations: [{service: catalog}], timeout: 100ms}
 `;
-    const { send, connector, clock } = harness(route, withBreaker);
+    const { send, connector, clock } = harness(route + withBreaker);
     connector.script = (call) => call.respond(503);
     for (let i = 0; i < 3; i++) await send({ authority: 'catalog' }).finished;
     clock.advance(1_000);
@@ -125,7 +134,7 @@ spec:
   destinations: [{service: catalog}]
   retries: {attempts: 5, retryOn: [5xx], backoff: {base: 1ms, max: 1ms}}
 `;
-    const { send, connector, clock, completed } = harness(route, withBreaker);
+    const { send, connector, clock, completed } = harness(route + withBreaker);
     connector.script = (call) => call.respond(503);
     const client = send({ authority: 'catalog' });
     for (let i = 0; i < 4; i++) {
@@ -139,13 +148,9 @@ spec:
   });
 
   it('does not count answers the proxy made itself (limits) as failures', async () => {
-    const policy = `---
-apiVersion: trellis.dev/v1alpha1
-kind: DestinationPolicy
-metadata: {name: catalog, namespace: shop}
-spec: {service: catalog, connectionPool: {maxActiveRequests: 1}}
-`;
-    const { send, connector } = harness(policy, withBreaker);
+    const limited = policy(`connectionPool: {maxActiveRequests: 1}
+  failureAccrual: {consecutiveFailures: 3}`);
+    const { send, connector } = harness(limited);
     const held = send({ authority: 'catalog' });
     await settle();
     for (let i = 0; i < 4; i++) {
@@ -158,47 +163,68 @@ spec: {service: catalog, connectionPool: {maxActiveRequests: 1}}
     expect((await send({ authority: 'catalog' }).finished).status).toBe(200);
   });
 
-  it('passes requests straight through for destinations without breaker settings', async () => {
-    let asked = 0;
-    const { send, connector } = harness('', {
-      stack: {
-        failureAccrual: () => {
-          asked++;
-          return undefined;
-        },
-      },
-    });
+  it('passes requests straight through for destinations without failureAccrual', async () => {
+    const { send, connector, runtime } = harness(policy('connectionPool: {maxActiveRequests: 8}'));
     connector.script = (call) => call.respond(500);
-    for (let i = 0; i < 5; i++) await send({ authority: 'catalog' }).finished;
-    expect(connector.calls).toHaveLength(5);
-    expect(asked).toBe(1);
+    for (let i = 0; i < 10; i++) await send({ authority: 'catalog' }).finished;
+    expect(connector.calls).toHaveLength(10);
+    expect([...runtime.clusters()].map((c) => c.failureAccrual)).toEqual([undefined]);
+  });
+
+  it('opens after the default 7 failures when failureAccrual is empty', async () => {
+    const { send, connector } = harness(policy('failureAccrual: {}'));
+    connector.script = (call) => call.respond(502);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++)
+      statuses.push((await send({ authority: 'catalog' }).finished).status ?? 0);
+    expect(statuses).toEqual([502, 502, 502, 502, 502, 502, 502, 503]);
+    expect(connector.calls).toHaveLength(7);
   });
 });
 
-describe('ClusterBreakers', () => {
+describe('breaker state across config swaps', () => {
   const clock = new FakeClock(0);
   const random = () => 0;
   const catalogOf = (runtime: ReturnType<typeof runtimeOf>) =>
     [...runtime.clusters()].find((c) => c.ref.name === 'catalog') as Cluster;
+  const swap = (before: string, after: string) => {
+    const first = runtimeOf(BASE_CONFIG + before, clock, random);
+    const second = runtimeOf(BASE_CONFIG + after, clock, random, first);
+    return [catalogOf(first).failureAccrual, catalogOf(second).failureAccrual] as const;
+  };
 
-  it('keeps a breaker, open or not, across a config swap that leaves the destination alone', () => {
-    const breakers = new ClusterBreakers(() => params);
-    const first = runtimeOf(BASE_CONFIG, clock, random);
-    const second = runtimeOf(BASE_CONFIG, clock, random, first);
-    const before = breakers.get(catalogOf(first), first, clock);
-    const after = breakers.get(catalogOf(second), second, clock);
+  it('builds the breaker from the policy: consecutiveFailures, then minPenalty', () => {
+    const [breaker] = swap(withBreaker, withBreaker);
+    for (let i = 0; i < 3; i++) breaker?.report('admitted', 'failure');
+    expect([breaker?.state, breaker?.probeAt]).toEqual(['open', 1_000]);
+  });
+
+  it('keeps the breaker, open or not, across a swap that leaves its settings alone', () => {
+    const [before, after] = swap(
+      withBreaker,
+      policy(`failureAccrual: {consecutiveFailures: 3, minPenalty: 1s, maxPenalty: 8s}
+  connectionPool: {maxActiveRequests: 5}`),
+    );
+    expect(before).toBeDefined();
+    expect(after).toBe(before);
+  });
+
+  it('keeps the breaker when the same settings are written differently', () => {
+    const [before, after] = swap(
+      withBreaker,
+      policy('failureAccrual: {maxPenalty: 8000ms, minPenalty: 1000ms, consecutiveFailures: 3}'),
+    );
     expect(before).toBeDefined();
     expect(after).toBe(before);
   });
 
   it('starts a fresh breaker when its settings change', () => {
-    let maxFailures = 3;
-    const breakers = new ClusterBreakers(() => ({ ...params, maxFailures }));
-    const first = runtimeOf(BASE_CONFIG, clock, random);
-    const before = breakers.get(catalogOf(first), first, clock);
-    maxFailures = 5;
-    const second = runtimeOf(BASE_CONFIG, clock, random, first);
-    const after = breakers.get(catalogOf(second), second, clock);
+    const [before, after] = swap(withBreaker, policy('failureAccrual: {consecutiveFailures: 5}'));
+    expect(after).toBeDefined();
     expect(after).not.toBe(before);
+  });
+
+  it('drops the breaker when failureAccrual is removed', () => {
+    expect(swap(withBreaker, '')).toEqual([expect.anything(), undefined]);
   });
 });

@@ -2,6 +2,8 @@
 // accrual). After N failed attempts in a row to a destination, its attempts are answered 503
 // `circuit-open` at once, without an endpoint pick or a connection; after the cool-down one
 // probe attempt goes through, and its result closes the breaker or re-opens it for longer.
+// The breaker is the Cluster's (DestinationPolicy.failureAccrual, built by the runtime, which
+// carries it over config swaps that keep its settings); without one a request passes through.
 //
 // Why its own layer, per cluster, inside retry and outside balance:
 // - per cluster, because ejecting single failing endpoints is already the outlier detector's job
@@ -13,60 +15,12 @@
 //   a burst of retries;
 // - before balance, so an open circuit costs no active-request slot and no endpoint pick, and
 //   attempts the limits refuse (overloaded) do not count as upstream failures.
-import { FailureAccrual } from '@trellis/sidecar-resilience';
-import type { BreakerResult, FailureAccrualParams } from '@trellis/sidecar-resilience';
-import type { Clock } from '@trellis/time';
+import type { BreakerResult, FailureAccrual } from '@trellis/sidecar-resilience';
 import type { Handler, Layer, ProxyRequest } from '../context.js';
 import { localResponse } from '../response.js';
 import type { ProxyResponse } from '../response.js';
-import type { Cluster, ProxyRuntime } from '../runtime.js';
 import { UpstreamError } from '../upstream.js';
 import { isUnsentReset } from './retry.js';
-
-/** The breaker settings of a destination, or undefined for none. Called once per cluster build. */
-export type FailureAccrualSource = (
-  cluster: Cluster,
-  runtime: ProxyRuntime,
-) => FailureAccrualParams | undefined;
-
-interface Carried {
-  readonly paramsKey: string;
-  readonly accrual: FailureAccrual;
-}
-
-/**
- * The breakers of every destination. A config swap builds new Cluster objects; a breaker moves
- * over to the new one when the cluster's limit state moved over (same CircuitBreaker object,
- * i.e. unchanged connection-pool settings) and its own parameters are unchanged, so an open
- * circuit stays open across unrelated config changes.
- */
-export class ClusterBreakers {
-  readonly #source: FailureAccrualSource;
-  /** Resolved breaker per cluster (null: none), so requests do one WeakMap lookup. */
-  readonly #byCluster = new WeakMap<Cluster, FailureAccrual | null>();
-  readonly #carried = new WeakMap<object, Carried>();
-
-  constructor(source: FailureAccrualSource) {
-    this.#source = source;
-  }
-
-  /** The breaker guarding `cluster`, if it has one. */
-  get(cluster: Cluster, runtime: ProxyRuntime, clock: Clock): FailureAccrual | undefined {
-    const known = this.#byCluster.get(cluster);
-    if (known !== undefined) return known ?? undefined;
-    const params = this.#source(cluster, runtime);
-    let accrual: FailureAccrual | null = null;
-    if (params) {
-      const paramsKey = JSON.stringify(params);
-      const carried = this.#carried.get(cluster.breaker);
-      accrual =
-        carried?.paramsKey === paramsKey ? carried.accrual : new FailureAccrual(params, clock);
-      this.#carried.set(cluster.breaker, { paramsKey, accrual });
-    }
-    this.#byCluster.set(cluster, accrual);
-    return accrual ?? undefined;
-  }
-}
 
 /** How an attempt's answer counts: 5xx is a failure; a proxy-made answer says nothing. */
 function resultOfResponse(response: ProxyResponse): BreakerResult {
@@ -103,12 +57,12 @@ async function guarded(
   return response;
 }
 
-export function failureAccrualLayer(breakers: ClusterBreakers): Layer {
+export function failureAccrualLayer(): Layer {
   return (next) => (request) => {
     const destination = request.destination;
     const cluster = destination && request.runtime.cluster(destination.key);
-    const accrual = cluster && breakers.get(cluster, request.runtime, request.clock);
-    // Destinations without a breaker pass straight through.
+    const accrual = cluster?.failureAccrual;
+    // Destinations without a breaker pass straight through, allocating nothing.
     if (!accrual) return next(request);
     const admission = accrual.acquire();
     if (admission === 'rejected') {

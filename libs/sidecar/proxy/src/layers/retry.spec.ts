@@ -1,6 +1,6 @@
 // The retry layer's resend of attempts the upstream pool flags as safe to resend (a reused
 // keep-alive connection that died before any response byte): immediate, outside the route's
-// policy and budget, idempotent methods only, bounded.
+// policy and budget, bounded; any method when no byte was written, else idempotent ones only.
 import { describe, expect, it } from 'vitest';
 import { getHeader } from '../flat-headers.js';
 import type { RecordedCall } from '../testing.js';
@@ -8,11 +8,20 @@ import { UpstreamError } from '../upstream.js';
 import { MAX_UNSENT_RESENDS } from './retry.js';
 import { harness, settle } from './testing.js';
 
-/** What the HTTP/1.1 pool reports for a stale keep-alive connection. */
+/** What the HTTP/1.1 pool reports for a stale keep-alive connection the request went out on. */
 const staleReset = (call: RecordedCall) =>
   call.handler.onError(
     new UpstreamError('reset', 'closed the connection before responding', {
+      staleConnection: true,
+    }),
+  );
+
+/** ... and for one that was found reset before any byte of the request was written. */
+const unwrittenReset = (call: RecordedCall) =>
+  call.handler.onError(
+    new UpstreamError('reset', 'closed the connection before responding', {
       retriableAnyMethod: true,
+      staleConnection: true,
     }),
   );
 
@@ -86,7 +95,18 @@ describe('resending never-answered attempts on stale connections', () => {
     expect(connector.calls[1]?.body.map(String).join('')).toBe('abcd');
   });
 
-  it('does not resend a POST: the pool cannot tell whether the upstream got it', async () => {
+  it('resends a POST with its body when no byte of it was written', async () => {
+    const { send, connector, completed } = harness();
+    connector.script = (call) =>
+      connector.calls.length === 1 ? unwrittenReset(call) : call.respond(201);
+    const written = await send({ authority: 'catalog', method: 'POST', body: ['ab', 'cd'] })
+      .finished;
+    expect(written.status).toBe(201);
+    expect(connector.calls[1]?.body.map(String).join('')).toBe('abcd');
+    expect(completed[0]?.request.record.retryReasons).toEqual(['reset-before-request']);
+  });
+
+  it('does not resend a POST that may have been written: the upstream may have got it', async () => {
     const { send, connector } = harness();
     connector.script = (call) => staleReset(call);
     const written = await send({ authority: 'catalog', method: 'POST', body: ['x'] }).finished;

@@ -3,17 +3,17 @@
 // the destination's retry budget, so retries never multiply an outage. A failed attempt that
 // is not retried becomes the proxy's own error response, naming the failure.
 //
-// One failure is resent whatever the route says: a reset the upstream pool flags as safe to
-// resend (a reused keep-alive connection that closed before any response byte — typically the
-// upstream closing it as idle while the request was on its way). As in Linkerd (hyper's pool
-// retries such a request on a fresh connection) and Go's transport, the resend is immediate,
-// needs no retry policy and takes nothing from the route's attempts or the retry budget: it is
-// connection reuse going wrong, not the upstream failing, and budgets exist to stop retries
-// multiplying upstream failures. Because the HTTP/1.1 pool cannot tell whether the request
-// bytes had already been written when the connection died, only idempotent methods are resent
-// this way (Go's rule); a POST is left to the route's policy, which never repeats a
-// non-idempotent request that may have reached the upstream. The body must still be
-// replayable, and a request gets at most MAX_UNSENT_RESENDS such resends.
+// One failure is resent whatever the route says: a reset of a reused keep-alive connection
+// before any response byte (typically the upstream closing it as idle while the request was on
+// its way). As in Linkerd (hyper's pool retries such a request on a fresh connection) and Go's
+// transport, the resend is immediate, needs no retry policy and takes nothing from the route's
+// attempts or the retry budget: it is connection reuse going wrong, not the upstream failing,
+// and budgets exist to stop retries multiplying upstream failures. Go's rule decides the
+// methods: any method when no byte of the request was written (`retriableAnyMethod`: the
+// socket took none of it, or the HTTP/2 stream was never sent), idempotent methods only when it
+// may have been written (`staleConnection`); such a POST is left to the route's policy, which
+// never repeats a non-idempotent request that may have reached the upstream. The body must
+// still be replayable, and a request gets at most MAX_UNSENT_RESENDS such resends.
 import { RetryController, errors, idempotentMethods } from '@trellis/sidecar-resilience';
 import type { AttemptOutcome, TrellisErrorCode } from '@trellis/sidecar-resilience';
 import type { Layer, ProxyRequest } from '../context.js';
@@ -86,8 +86,8 @@ export function isUnsentReset(request: ProxyRequest, error: unknown): boolean {
   return (
     error instanceof UpstreamError &&
     error.failure === 'reset' &&
-    error.retriableAnyMethod &&
-    idempotentMethods.has(request.exchange.method)
+    (error.retriableAnyMethod ||
+      (error.staleConnection && idempotentMethods.has(request.exchange.method)))
   );
 }
 
