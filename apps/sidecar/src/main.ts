@@ -71,6 +71,7 @@ const sidecar = new Sidecar({
   localZone: flags.zone,
   drainTimeoutMs: flags.drainTimeoutMs,
   replayLimitBytes: flags.replayLimitBytes,
+  maxRequestBodyBytes: flags.maxRequestBodyBytes,
   connector: new PoolConnector(systemClock),
   clock: systemClock,
   random: Math.random,

@@ -367,7 +367,8 @@ export class H1ServerConnection implements RequestBodySink, ExchangeOwner {
   #refuse(status: RefusalStatus, message: string): void {
     if (this.#phase >= P_CLOSING) return;
     const body = `${message}\n`;
-    const tag = status === 431 ? 'headers-too-large' : 'bad-request';
+    const tag =
+      status === 431 ? 'headers-too-large' : status === 413 ? 'request-too-large' : 'bad-request';
     this.#socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain\r\n` +
         `content-length: ${body.length}\r\nx-trellis-error: ${tag}\r\nconnection: close\r\n\r\n${body}`,

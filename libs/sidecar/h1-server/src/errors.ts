@@ -16,7 +16,7 @@ export const H1ServerErrorCodes = [
 export type H1ServerErrorCode = (typeof H1ServerErrorCodes)[number];
 
 /** Statuses a refused request is answered with. */
-export type RefusalStatus = 400 | 408 | 431 | 501 | 505;
+export type RefusalStatus = 400 | 408 | 413 | 431 | 501 | 505;
 
 export class H1ServerError extends Error {
   override readonly name = 'H1ServerError';

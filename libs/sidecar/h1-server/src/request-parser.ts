@@ -9,7 +9,8 @@
 //
 // Anything that could desynchronise the connection or make two parsers disagree about where a
 // request ends (request smuggling) throws an H1ServerError `TRL_H1S_BAD_REQUEST` whose `reason`
-// names the defect and whose `status` is the answer: 400, 431 (limits), 501 (codings), 505.
+// names the defect and whose `status` is the answer: 400, 413 and 431 (limits), 501 (codings),
+// 505.
 import { badRequest } from './errors.js';
 import type { RefusalStatus } from './errors.js';
 import {
@@ -38,6 +39,8 @@ export interface RequestParserLimits {
   readonly maxHeaderBytes: number;
   /** Most fields in a head or a trailer section. */
   readonly maxHeaderCount: number;
+  /** Largest body (Content-Length, or the sum of chunk sizes); Infinity when absent. */
+  readonly maxBodyBytes?: number;
 }
 
 export const DEFAULT_REQUEST_LIMITS: RequestParserLimits = Object.freeze({
@@ -155,12 +158,15 @@ export class RequestParser {
   readonly #sink: RequestBodySink;
   readonly #maxHeaderBytes: number;
   readonly #maxHeaderCount: number;
+  readonly #maxBodyBytes: number;
   #state = S_START;
   #suspended = false;
   #head: RequestHead | null = null;
   /** Body bytes left (Content-Length) or bytes left in the current chunk. */
   #remaining = 0;
   #chunkSize = 0;
+  /** Sum of the chunk sizes seen in this message, against maxBodyBytes. */
+  #chunkedBytes = 0;
   #chunkDigits = 0;
   #chunkExtBytes = 0;
   /** Empty lines skipped before the request line. */
@@ -179,6 +185,7 @@ export class RequestParser {
     this.#sink = sink;
     this.#maxHeaderBytes = limits.maxHeaderBytes;
     this.#maxHeaderCount = limits.maxHeaderCount;
+    this.#maxBodyBytes = limits.maxBodyBytes ?? Infinity;
   }
 
   /** At least one byte of the current request has been consumed. */
@@ -212,6 +219,7 @@ export class RequestParser {
     this.#state = S_START;
     this.#head = null;
     this.#remaining = 0;
+    this.#chunkedBytes = 0;
     this.#skipped = 0;
     this.#stashLen = 0;
     this.#lastByte = -1;
@@ -335,6 +343,8 @@ export class RequestParser {
           if (this.#chunkSize === 0) {
             this.#state = S_TRAILER_START;
           } else {
+            // Refused before any byte of the chunk that would pass the limit is delivered.
+            if ((this.#chunkedBytes += this.#chunkSize) > this.#maxBodyBytes) this.#bodyTooLarge();
             this.#remaining = this.#chunkSize;
             this.#state = S_CHUNK_DATA;
           }
@@ -419,6 +429,10 @@ export class RequestParser {
   #fail(reason: string, message: string, status: RefusalStatus = 400): never {
     this.#state = S_FAILED;
     badRequest(reason, message, status);
+  }
+
+  #bodyTooLarge(): never {
+    this.#fail('body-too-large', `request body larger than ${this.#maxBodyBytes} bytes`, 413);
   }
 
   #tooLarge(): never {
@@ -648,6 +662,8 @@ export class RequestParser {
       if (split.authority !== undefined) authority = split.authority;
     }
 
+    // Refused from the head alone: nothing of this request is dispatched.
+    if (contentLength > this.#maxBodyBytes) this.#bodyTooLarge();
     const http11 = minor === 1;
     this.#head = {
       method,

@@ -5,6 +5,7 @@ import type { Clock } from '@trellis/time';
 import { H1ServerError } from './errors.js';
 import type { DownstreamExchange } from './exchange.js';
 import type { RequestHead } from './request-head.js';
+import type { RequestParserLimits } from './request-parser.js';
 
 export interface H1ServerOptions {
   /** Receives each request, one at a time per connection. */
@@ -31,6 +32,13 @@ export interface H1ServerOptions {
   readonly maxHeaderBytes?: number;
   /** Most fields in a request head or trailer section (default 100). Over it: 431. */
   readonly maxHeaderCount?: number;
+  /**
+   * Largest request body, bytes (default Infinity: no limit). Over it: 413, the connection
+   * closed after the answer; a declared Content-Length is refused before dispatch, a chunked
+   * body as soon as a chunk size would pass it (the exchange then fails like on any framing
+   * error, and the connection is cut instead when its response already started).
+   */
+  readonly maxBodyBytes?: number;
   /** From a request's first byte to the end of its head, ms (default 30 s; 0: none). 408. */
   readonly headersTimeoutMs?: number;
   /** Keep-alive connection idle between requests, ms (default 5 min; 0: none). Closed. */
@@ -49,16 +57,24 @@ export interface ServerConfig {
   readonly onBadRequest: ((reason: string, remoteAddress: string) => void) | undefined;
   readonly allowHalfOpen: boolean;
   readonly clock: Clock;
-  readonly limits: { readonly maxHeaderBytes: number; readonly maxHeaderCount: number };
+  readonly limits: RequestParserLimits;
   readonly headersTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly lingerMs: number;
 }
 
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
+function nonNegative(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  infinite = false,
+): number {
   const v = value ?? fallback;
-  if (!(v >= 0) || !Number.isFinite(v)) {
-    throw new H1ServerError('TRL_H1S_INVALID_OPTIONS', `${name} must be a finite number ≥ 0`);
+  if (!(v >= 0) || (!infinite && !Number.isFinite(v))) {
+    throw new H1ServerError(
+      'TRL_H1S_INVALID_OPTIONS',
+      `${name} must be ${infinite ? 'a number' : 'a finite number'} ≥ 0`,
+    );
   }
   return v;
 }
@@ -84,6 +100,7 @@ export function resolveConfig(options: H1ServerOptions): ServerConfig {
     limits: {
       maxHeaderBytes: positiveInt('maxHeaderBytes', options.maxHeaderBytes, 64 * 1024),
       maxHeaderCount: positiveInt('maxHeaderCount', options.maxHeaderCount, 100),
+      maxBodyBytes: nonNegative('maxBodyBytes', options.maxBodyBytes, Infinity, true),
     },
     headersTimeoutMs: nonNegative('headersTimeoutMs', options.headersTimeoutMs, 30_000),
     idleTimeoutMs: nonNegative('idleTimeoutMs', options.idleTimeoutMs, 300_000),

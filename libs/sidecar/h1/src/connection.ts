@@ -6,6 +6,7 @@ import type { Clock, Timer } from '@trellis/time';
 import { H1Error } from './errors.js';
 import type { H1Request } from './request.js';
 import { ResponseParser } from './response-parser.js';
+import { writeFailed } from './upstream-socket.js';
 import type { ResponseParserLimits } from './response-parser.js';
 
 export interface ConnectionConfig {
@@ -284,7 +285,11 @@ export class H1Connection {
         new H1Error(
           'TRL_H1_RESPONSE_TIMEOUT',
           `${this.#config.authority} sent nothing for ${this.#config.responseTimeoutMs} ms`,
-          { reusedConnection: this.#reusedForCurrent, responseStarted: this.#received > 0 },
+          {
+            reusedConnection: this.#reusedForCurrent,
+            requestWritten: req?.requestWritten ?? false,
+            responseStarted: this.#received > 0,
+          },
         ),
       );
     } else {
@@ -325,7 +330,8 @@ export class H1Connection {
       req.sent &&
       !req.connectionClose &&
       !trailingBytes &&
-      this.#served < this.#config.maxRequests;
+      this.#served < this.#config.maxRequests &&
+      !writeFailed(this.#socket);
     if (reusable) {
       this.#state = C_FREE;
       this.#owner.connectionFree(this);
@@ -363,6 +369,7 @@ export class H1Connection {
       {
         retriable: this.#reusedForCurrent && !started,
         reusedConnection: this.#reusedForCurrent,
+        requestWritten: this.#req?.requestWritten ?? false,
         responseStarted: started,
         cause,
       },

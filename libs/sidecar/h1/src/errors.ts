@@ -29,10 +29,12 @@ export const H1ErrorCodes = [
 export type H1ErrorCode = (typeof H1ErrorCodes)[number];
 
 export interface H1ErrorDetails {
-  /** Safe to send again as-is: the upstream cannot have acted on the request. */
+  /** See H1Error.retriable. */
   readonly retriable?: boolean;
   /** The request went out on a connection that had already served a request. */
   readonly reusedConnection?: boolean;
+  /** See H1Error.requestWritten. */
+  readonly requestWritten?: boolean;
   /** At least one byte of the response had arrived before the failure. */
   readonly responseStarted?: boolean;
   readonly cause?: unknown;
@@ -44,10 +46,19 @@ export class H1Error extends Error {
   /**
    * True for connect failures (nothing was sent) and for a reset on a reused keep-alive
    * connection before any response byte (the upstream closed the idle connection as the
-   * request arrived). The caller still decides whether the method and body can be replayed.
+   * request arrived). In that second case the request may have reached the upstream unless
+   * requestWritten is false. The caller still decides whether the method and body can be replayed.
    */
   readonly retriable: boolean;
   readonly reusedConnection: boolean;
+  /**
+   * The socket took at least one byte of the request. False when the connection failed before
+   * the request's first write, or that write failed at once (the upstream's reset had already
+   * arrived, so the kernel took nothing): then no byte of it can have reached the upstream,
+   * whatever the method. True whenever a write was accepted, even if the upstream then dropped
+   * it unread (a connection it had already closed): from here that cannot be told apart.
+   */
+  readonly requestWritten: boolean;
   readonly responseStarted: boolean;
 
   constructor(code: H1ErrorCode, message: string, details: H1ErrorDetails = {}) {
@@ -55,6 +66,7 @@ export class H1Error extends Error {
     this.code = code;
     this.retriable = details.retriable ?? false;
     this.reusedConnection = details.reusedConnection ?? false;
+    this.requestWritten = details.requestWritten ?? false;
     this.responseStarted = details.responseStarted ?? false;
   }
 }

@@ -276,6 +276,69 @@ describe('H1Pool resets', () => {
     ]);
   });
 
+  /** A POST with a Content-Length body, as the proxy sends one. */
+  const post = { method: 'POST', path: '/order', headers: ['content-length', '5'], hasBody: true };
+
+  /** A pool whose one connection served a request and sits idle; `heads` counts what arrived. */
+  async function idleConnection() {
+    const heads: number[] = [];
+    const upstream = await raw(
+      perRequest((socket, n) => {
+        heads.push(n);
+        if (n === 1) socket.write(OK);
+        else socket.destroy();
+      }),
+    );
+    const p = pool(upstream.port);
+    await exchange(p, get('/1')).done;
+    const [server] = upstream.sockets;
+    return { p, heads, server: server as Socket };
+  }
+
+  it('reports requestWritten false when the upstream reset the idle connection before the request', async () => {
+    const { p, heads, server } = await idleConnection();
+    // The reset is in the kernel but not yet read: the pool still holds the connection.
+    server.resetAndDestroy();
+    const outcome = await exchange(p, post, Buffer.from('hello')).done;
+    expect(outcome.error?.code).toBe('TRL_H1_CONNECTION_RESET');
+    expect(outcome.error?.reusedConnection).toBe(true);
+    expect(outcome.error?.requestWritten).toBe(false);
+    expect(outcome.error?.responseStarted).toBe(false);
+    expect(heads).toEqual([1]);
+    expect(p.stats()).toMatchObject({ open: 0, reused: 1 });
+  });
+
+  it('reports requestWritten true when the upstream closed the reused connection after reading the request', async () => {
+    const { p, heads } = await idleConnection();
+    const outcome = await exchange(p, post, Buffer.from('hello')).done;
+    expect(outcome.error?.code).toBe('TRL_H1_CONNECTION_RESET');
+    expect(outcome.error?.reusedConnection).toBe(true);
+    expect(outcome.error?.requestWritten).toBe(true);
+    expect(outcome.error?.responseStarted).toBe(false);
+    expect(heads).toEqual([1, 2]);
+  });
+
+  it('reports requestWritten true for a write to an idle connection the upstream had closed (FIN)', async () => {
+    // The socket takes the bytes; only the upstream's answering reset says they were dropped,
+    // which cannot be told apart from a request read and then abandoned.
+    const { p, heads, server } = await idleConnection();
+    server.destroy();
+    const outcome = await exchange(p, post, Buffer.from('hello')).done;
+    expect(outcome.error?.code).toBe('TRL_H1_CONNECTION_RESET');
+    expect(outcome.error?.requestWritten).toBe(true);
+    expect(heads).toEqual([1]);
+  });
+
+  it('reports requestWritten false for a connect failure', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const outcome = await exchange(pool(port), post, Buffer.from('hello')).done;
+    expect(outcome.error?.code).toBe('TRL_H1_CONNECT_REFUSED');
+    expect(outcome.error?.requestWritten).toBe(false);
+  });
+
   it('does not mark a reset on a fresh connection as retriable', async () => {
     const upstream = await raw(perRequest((socket) => socket.destroy()));
     const outcome = await exchange(pool(upstream.port), get('/')).done;

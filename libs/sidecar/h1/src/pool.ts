@@ -1,7 +1,6 @@
 // H1Pool: keep-alive HTTP/1.1 connections to one destination. Idle connections are reused
 // last-in first-out (the warmest socket first, so surplus ones age out); when every allowed
 // connection is busy, requests wait in a bounded FIFO. One request per connection at a time.
-import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { systemClock } from '@trellis/time';
 import { H1Connection } from './connection.js';
@@ -10,6 +9,7 @@ import { H1Error } from './errors.js';
 import { H1Request } from './request.js';
 import type { RequestQueueOwner } from './request.js';
 import { RequestQueue } from './request-queue.js';
+import { UpstreamSocket } from './upstream-socket.js';
 import { DEFAULT_PARSER_LIMITS } from './response-parser.js';
 import type {
   H1Dialer,
@@ -25,7 +25,10 @@ const DEFAULT_MAX_QUEUED = 1024;
 const DEFAULT_CONTINUE_TIMEOUT_MS = 1_000;
 
 function defaultDial(host: string, port: number): Socket {
-  return connect({ host, port, noDelay: true });
+  // An UpstreamSocket survives a failed body write, so an early answer can still be read.
+  const socket = new UpstreamSocket();
+  socket.setNoDelay(true);
+  return socket.connect({ host, port });
 }
 
 function checkNumber(

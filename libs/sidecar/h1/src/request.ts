@@ -49,6 +49,8 @@ export class H1Request implements RequestHandle, ResponseSink, RequestFraming {
   #bodyRefused = false;
   #ended: boolean;
   #sent = false;
+  /** The socket took the head, so some byte of the request may have reached the upstream. */
+  #headAccepted = false;
   #written = 0;
   #chunkOpen = false;
   #paused = false;
@@ -76,6 +78,11 @@ export class H1Request implements RequestHandle, ResponseSink, RequestFraming {
   /** The whole request, end of body included, has been written to the socket. */
   get sent(): boolean {
     return this.#sent;
+  }
+
+  /** The socket took at least one byte of this request (see H1Error.requestWritten). */
+  get requestWritten(): boolean {
+    return this.#headAccepted;
   }
 
   /** The head is out and the body waits for 100 Continue. */
@@ -151,7 +158,12 @@ export class H1Request implements RequestHandle, ResponseSink, RequestFraming {
     this.#conn = conn;
     this.#socket = socket;
     this.#state = R_ACTIVE;
+    // The head is the request's first write, and never empty. A write the socket takes is
+    // counted in bytesWritten at once (even when queued); one that fails at once, because the
+    // upstream's reset already arrived, is not, and the connection is then dead for later writes.
+    const before = socket.bytesWritten;
     socket.write(this.#head, 'latin1');
+    this.#headAccepted = socket.bytesWritten !== before;
     this.#head = '';
     if (this.#paused) conn.pauseReading();
     if (this.framing === FRAMING_NONE) {

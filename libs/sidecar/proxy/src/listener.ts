@@ -1,9 +1,9 @@
 // One listening port that serves HTTP/1.1 and HTTP/2 cleartext side by side: the first bytes
 // of each connection decide. HTTP/2 clients start with the connection preface (prior
-// knowledge); everything else goes to the HTTP/1.1 server. `Upgrade: h2c` requests are
-// answered over HTTP/1.1 — RFC 9113 §3.1 deprecated that upgrade, and clients fall back.
-import { createServer as createH1Server } from 'node:http';
-import type { IncomingMessage, Server as H1Server, ServerResponse } from 'node:http';
+// knowledge) and go to Node's http2 server; everything else goes to our lean HTTP/1.1 server
+// (@trellis/sidecar-h1-server), which parses strictly (smuggling shapes, Host, codings, limits)
+// and answers its own refusals. `Upgrade: h2c` requests are answered over HTTP/1.1 — RFC 9113
+// §3.1 deprecated that upgrade, and clients fall back.
 import { constants, createServer as createH2Server } from 'node:http2';
 import type {
   Http2Server,
@@ -13,9 +13,9 @@ import type {
 } from 'node:http2';
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { h1Exchange } from './downstream-h1.js';
-import { h2Exchange } from './downstream-h2.js';
+import { H1Server } from '@trellis/sidecar-h1-server';
+import type { RequestHead } from '@trellis/sidecar-h1-server';
+import { h2Exchange, refuseStream } from './downstream-h2.js';
 import type { DownstreamExchange } from './exchange.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -28,12 +28,17 @@ export interface ListenerLimits {
   readonly maxHeaderBytes: number;
   /** Most header fields in a request. */
   readonly maxHeaderCount: number;
-  /** Idle keep-alive connection lifetime, ms. */
+  /** Idle keep-alive connection lifetime, ms; also the idle limit of an upgraded tunnel. */
   readonly idleTimeoutMs: number;
   /** Longest time to receive a complete request head, ms. */
   readonly headersTimeoutMs: number;
   /** Concurrent streams per HTTP/2 connection. */
   readonly maxConcurrentStreams: number;
+  /**
+   * Largest request body, bytes (Infinity: no limit). A larger declared Content-Length is
+   * answered 413 before anything goes upstream; a streamed body that grows past it is cut.
+   */
+  readonly maxRequestBodyBytes: number;
 }
 
 export const defaultListenerLimits: ListenerLimits = Object.freeze({
@@ -42,12 +47,17 @@ export const defaultListenerLimits: ListenerLimits = Object.freeze({
   idleTimeoutMs: 300_000,
   headersTimeoutMs: 30_000,
   maxConcurrentStreams: 256,
+  maxRequestBodyBytes: Infinity,
 });
 
 export interface ListenerEvents {
   onExchange(exchange: DownstreamExchange): void;
-  /** HTTP/1.1 `Upgrade` requests other than h2c (WebSocket …): the caller owns the socket. */
-  onUpgrade?(req: IncomingMessage, socket: Socket | Duplex, head: Buffer): void;
+  /**
+   * HTTP/1.1 `Upgrade` requests other than h2c (WebSocket …): the caller owns the socket, which
+   * is paused; `head` holds the bytes read past the request head. Without it, Upgrade is
+   * ignored and the request served as an ordinary one (RFC 9110 §7.8).
+   */
+  onUpgrade?(request: RequestHead, socket: Socket, head: Buffer): void;
   /** A request the HTTP parser refused (smuggling shapes, oversized heads, bad bytes). */
   onBadRequest?(
     reason: string,
@@ -63,94 +73,24 @@ export class ProxyListener {
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<ServerHttp2Session>();
   readonly #limits: ListenerLimits;
-  /** The latest response on each HTTP/1.1 connection. */
-  readonly #responses = new WeakMap<Duplex, ServerResponse>();
-  /** HTTP/1.1 connections that got a refusal and close after it. */
-  readonly #refused = new WeakSet<Duplex>();
-  /** Open HTTP/1.1 connections (Node's server never listens itself, so it tracks none). */
-  readonly #h1Sockets = new Set<Socket>();
   #draining = false;
 
   constructor(events: ListenerEvents, limits: ListenerLimits = defaultListenerLimits) {
     this.#limits = limits;
-    this.#h1 = createH1Server(
-      {
-        maxHeaderSize: limits.maxHeaderBytes,
-        requestTimeout: 0,
-        headersTimeout: limits.headersTimeoutMs,
-        keepAliveTimeout: limits.idleTimeoutMs,
-        // Checked in refusalOf, so the 400 carries x-trellis-error like every other refusal.
-        requireHostHeader: false,
-        joinDuplicateHeaders: true,
-        noDelay: true,
-      },
-      (req: IncomingMessage, res: ServerResponse) => {
-        // Pipelined requests that Node parsed after one we refused: the connection closes
-        // once the refusal is written, so they must not reach the upstream.
-        if (this.#refused.has(req.socket)) return;
-        const refusal = refusalOf(req, limits);
-        if (refusal) {
-          events.onBadRequest?.(refusal.reason, 'http/1.1', req.socket.remoteAddress);
-          this.#refused.add(req.socket);
-          res.writeHead(refusal.status, [
-            'content-type',
-            'text/plain',
-            'x-trellis-error',
-            refusal.status === 431 ? 'headers-too-large' : 'bad-request',
-            'connection',
-            'close',
-          ]);
-          res.end(`${refusal.reason}\n`);
-          return;
-        }
-        this.#responses.set(req.socket, res);
-        if (this.#draining) res.setHeader('connection', 'close');
-        // A response that began before the drain ends its keep-alive connection when done.
-        res.once('finish', () => {
-          if (this.#draining) req.socket.end();
-        });
-        events.onExchange(h1Exchange(req, res));
-      },
-    );
-    this.#h1.maxHeadersCount = limits.maxHeaderCount + 1;
-    this.#h1.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-      const reason = error.code ?? error.message;
-      events.onBadRequest?.(reason, 'http/1.1', (socket as Socket).remoteAddress);
-      // A body framing error can come after the response to that request has started (or was
-      // refused above): writing a 400 now would splice a second response into the first.
-      const current = this.#responses.get(socket);
-      if (this.#refused.has(socket) || (current?.headersSent && !current.writableFinished)) {
-        if (current?.writableEnded === false) socket.destroy();
-        else socket.end();
-        return;
-      }
-      if (socket.writable && !(error.code === 'ECONNRESET')) {
-        const status =
-          error.code === 'HPE_HEADER_OVERFLOW'
-            ? 431
-            : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-              ? 408
-              : 400;
-        const text =
-          status === 431
-            ? 'Request Header Fields Too Large'
-            : status === 408
-              ? 'Request Timeout'
-              : 'Bad Request';
-        const body = `${text}\n`;
-        socket.end(
-          `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nx-trellis-error: ${status === 431 ? 'headers-too-large' : 'bad-request'}\r\nconnection: close\r\n\r\n${body}`,
-        );
-      } else {
-        socket.destroy();
-      }
-    });
-    this.#h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (events.onUpgrade && !/^h2c$/i.test(String(req.headers.upgrade))) {
-        events.onUpgrade(req, socket, head);
-        return;
-      }
-      socket.destroy();
+    const onUpgrade = events.onUpgrade;
+    this.#h1 = new H1Server({
+      onExchange: (exchange) => events.onExchange(exchange),
+      onUpgrade:
+        onUpgrade === undefined
+          ? undefined
+          : (request, socket, head) => onUpgrade.call(events, request, socket, head),
+      onBadRequest: (reason, remoteAddress) =>
+        events.onBadRequest?.(reason, 'http/1.1', remoteAddress),
+      maxHeaderBytes: limits.maxHeaderBytes,
+      maxHeaderCount: limits.maxHeaderCount,
+      maxBodyBytes: limits.maxRequestBodyBytes,
+      headersTimeoutMs: limits.headersTimeoutMs,
+      idleTimeoutMs: limits.idleTimeoutMs,
     });
 
     this.#h2 = createH2Server({
@@ -194,7 +134,14 @@ export class ProxyListener {
           stream.once('aborted', () => {
             if (!stream.headersSent) this.#countReset(session, resets);
           });
-          events.onExchange(h2Exchange(stream, headers, rawHeaders));
+          const maxBody = limits.maxRequestBodyBytes;
+          if (maxBody !== Infinity && Number(headers['content-length'] ?? 0) > maxBody) {
+            // Refused from the head alone: nothing of this request goes upstream.
+            events.onBadRequest?.('body-too-large', 'h2', session.socket?.remoteAddress);
+            refuseStream(stream, 413, 'request-too-large', 'request body too large');
+            return;
+          }
+          events.onExchange(h2Exchange(stream, headers, rawHeaders, maxBody));
         },
       );
     });
@@ -233,12 +180,12 @@ export class ProxyListener {
     this.#draining = true;
     const closed = new Promise<void>((resolve) => this.#net.close(() => resolve()));
     for (const session of this.#sessions) session.close();
-    for (const socket of this.#h1Sockets) {
-      const response = this.#responses.get(socket);
-      if (!response || response.writableFinished) socket.end();
-    }
+    // Idle HTTP/1.1 connections close now; busy ones after their response (Connection: close).
+    void this.#h1.drain();
     const timer = setTimeout(() => {
       for (const session of this.#sessions) session.destroy();
+      this.#h1.destroy();
+      // Upgraded tunnels and connections still sniffing are no server's: closed here.
       for (const socket of this.#sockets) socket.destroy();
     }, deadlineMs);
     await closed;
@@ -281,46 +228,17 @@ export class ProxyListener {
       if (isH2 && received.length < PREFACE.length) return; // could still be the preface
       socket.off('data', onData);
       socket.setTimeout(0);
-      socket.pause();
-      socket.unshift(received);
       if (isH2) {
+        socket.pause();
+        socket.unshift(received);
         // The HTTP/2 session reads the unshifted bytes itself on the next tick; resuming the
         // socket here would flush them as 'data' events nobody listens to.
         this.#h2.emit('connection', socket);
       } else {
-        this.#h1Sockets.add(socket);
-        socket.once('close', () => this.#h1Sockets.delete(socket));
-        this.#h1.emit('connection', socket);
-        socket.resume();
+        // Parsed first, before anything else the socket reads.
+        this.#h1.handle(socket, received);
       }
     };
     socket.on('data', onData);
   }
-}
-
-/**
- * Requests Node's parser lets through that the proxy must not forward (RFC 9112): a body whose
- * length cannot be known (chunked not the final coding), codings the proxy would silently drop,
- * a missing or repeated Host, and more header fields than allowed.
- */
-function refusalOf(
-  req: IncomingMessage,
-  limits: ListenerLimits,
-): { status: 400 | 431; reason: string } | undefined {
-  if (req.rawHeaders.length / 2 > limits.maxHeaderCount)
-    return { status: 431, reason: 'too many header fields' };
-  let hosts = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2)
-    if ((req.rawHeaders[i] as string).toLowerCase() === 'host') hosts++;
-  if (hosts > 1 || (hosts === 0 && req.httpVersionMinor >= 1))
-    return { status: 400, reason: 'a request needs exactly one Host field' };
-  const te = req.headers['transfer-encoding'];
-  if (te !== undefined) {
-    const codings = te.split(',').map((c) => c.trim().toLowerCase());
-    if (codings.at(-1) !== 'chunked')
-      return { status: 400, reason: 'chunked must be the final transfer coding' };
-    // Node removes only the chunked coding: forwarding the rest would drop the others unseen.
-    if (codings.length > 1) return { status: 400, reason: `transfer coding ${te} not supported` };
-  }
-  return undefined;
 }

@@ -1,6 +1,6 @@
 // Malformed and hostile input on raw sockets: request smuggling shapes, bad bytes and oversized
 // heads on HTTP/1.1; a broken preface, protocol and flow-control violations and rapid reset on
-// HTTP/2. Each case must be refused (400/431, or GOAWAY/RST_STREAM), the upstream must never see
+// HTTP/2. Each case must be refused (400/431/501/505, or GOAWAY/RST_STREAM), the upstream must never see
 // the smuggled request (every request it parses is recorded), and the proxy must keep serving.
 import type { IncomingMessage } from 'node:http';
 import type { ClientHttp2Session } from 'node:http2';
@@ -24,6 +24,7 @@ import { echoH1, startH1Upstream } from './int-testing/upstreams.js';
 import type { Upstream } from './int-testing/upstreams.js';
 
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: web\r\n\r\n';
+const BODY_LIMIT = 64 * 1024;
 
 let upstream: Upstream;
 let gateway: TestGateway;
@@ -46,7 +47,7 @@ beforeAll(async () => {
   });
   gateway = await startGateway({
     config: config(service('web', [upstream.port])),
-    limits: { headersTimeoutMs: 1_000 },
+    limits: { headersTimeoutMs: 1_000, maxRequestBodyBytes: BODY_LIMIT },
   });
 });
 
@@ -160,10 +161,14 @@ describe('HTTP/1.1: refused at the head, before anything goes upstream', () => {
       431,
     ],
     ['101 header fields', `GET /case/many HTTP/1.1\r\nHost: web\r\n${many}\r\n${SMUGGLED}`, 431],
+    // Not the preface, so not HTTP/2 (RFC 9113 §3.4 chose it so HTTP/1.x servers never take
+    // the frames after it for requests): the listener serves HTTP/1.1, where `PRI * HTTP/2.0`
+    // is a well-formed request line of major version 2. A server refusing a major version
+    // answers 505 (RFC 9112 §2.3, RFC 9110 §15.6.6) — and never reads on to the smuggled line.
     [
       'invalid HTTP/2 preface after a partial match',
       `PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n${SMUGGLED}`,
-      400,
+      505,
     ],
   ];
 
@@ -189,12 +194,14 @@ describe('HTTP/1.1: refused at the head, before anything goes upstream', () => {
     expect(statusLines(ok.text)).toEqual([200]);
   });
 
-  it('refuses Transfer-Encoding: gzip, chunked: the proxy would drop the gzip coding', async () => {
+  // A well-framed body in a coding the proxy does not implement: RFC 9112 §6.1 says 501.
+  it('refuses Transfer-Encoding: gzip, chunked with 501: the proxy would drop the gzip coding', async () => {
     const before = upstream.requests.length;
     const raw = await rawExchange(gateway.port, [
       `POST /case/gzipchunked HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
     ]);
-    expect(statusLines(raw.text)).toEqual([400]);
+    expect(statusLines(raw.text)).toEqual([501]);
+    expect(raw.closedByServer).toBe(true);
     expect(upstream.requests.length).toBe(before);
   });
 
@@ -259,6 +266,88 @@ describe('HTTP/1.1: body framing errors after the head', () => {
     expect(statusLines(text)).toEqual([200]);
     expect(upstreamSaw('smuggled')).toBe(false);
     await stillServesH1();
+  });
+});
+
+describe('request body limit', () => {
+  const big = 'x'.repeat(BODY_LIMIT);
+
+  it('HTTP/1.1: a Content-Length over the limit is answered 413 before anything goes upstream', async () => {
+    const before = upstream.requests.length;
+    const raw = await rawExchange(gateway.port, [
+      `POST /case/toolarge HTTP/1.1\r\nHost: web\r\nContent-Length: ${BODY_LIMIT + 1}\r\n\r\n${big}`,
+    ]);
+    expect(statusLines(raw.text)).toEqual([413]);
+    expect(raw.text).toContain('x-trellis-error: request-too-large\r\n');
+    expect(raw.closedByServer).toBe(true);
+    expect(upstream.requests.length).toBe(before);
+    await stillServesH1();
+  });
+
+  it('HTTP/1.1: a Content-Length of exactly the limit is forwarded', async () => {
+    const raw = await rawExchange(gateway.port, [
+      `POST /case/atlimit HTTP/1.1\r\nHost: web\r\nContent-Length: ${BODY_LIMIT}\r\nConnection: close\r\n\r\n${big}`,
+    ]);
+    expect(statusLines(raw.text)).toEqual([200]);
+    const seen = upstream.requests.find((r) => r.url === '/case/atlimit');
+    expect((await seen?.bodyDone)?.length).toBe(BODY_LIMIT);
+  });
+
+  it('HTTP/1.1: a chunked body growing past the limit is cut and answered 413', async () => {
+    const half = 'y'.repeat(BODY_LIMIT / 2 + 1);
+    const chunk = `${half.length.toString(16)}\r\n${half}\r\n`;
+    const raw = await rawExchange(
+      gateway.port,
+      [
+        `POST /case/chunkedlarge HTTP/1.1\r\nHost: web\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`,
+        `${chunk}0\r\n\r\n${SMUGGLED}`,
+      ],
+      { gapMs: 50 },
+    );
+    expect(statusLines(raw.text)).toEqual([413]);
+    expect(raw.text).toContain('x-trellis-error: request-too-large\r\n');
+    expect(raw.closedByServer).toBe(true);
+    for (const seen of upstream.requests.filter((r) => r.url === '/case/chunkedlarge'))
+      expect((await seen.bodyDone).length).toBeLessThanOrEqual(half.length);
+    expect(upstreamSaw('smuggled')).toBe(false);
+    await stillServesH1();
+  });
+
+  it('HTTP/2: a content-length over the limit is answered 413 before anything goes upstream', async () => {
+    const session = await h2Connect(gateway.port);
+    try {
+      const before = upstream.requests.length;
+      const res = await h2Request(session, {
+        authority: 'web',
+        path: '/case/h2toolarge',
+        headers: { 'content-length': String(BODY_LIMIT + 1) },
+        body: Buffer.alloc(BODY_LIMIT + 1, 1),
+      });
+      expect(res.status).toBe(413);
+      expect(res.headers['x-trellis-error']).toBe('request-too-large');
+      expect(upstream.requests.length).toBe(before);
+      await stillServesH2();
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('HTTP/2: a body without content-length growing past the limit is answered 413', async () => {
+    const session = await h2Connect(gateway.port);
+    try {
+      const res = await h2Request(session, {
+        authority: 'web',
+        path: '/case/h2streamed',
+        body: Buffer.alloc(4 * BODY_LIMIT, 1),
+      });
+      expect(res.status).toBe(413);
+      expect(res.headers['x-trellis-error']).toBe('request-too-large');
+      for (const seen of upstream.requests.filter((r) => r.url === '/case/h2streamed'))
+        expect((await seen.bodyDone).length).toBeLessThanOrEqual(BODY_LIMIT);
+      await stillServesH2();
+    } finally {
+      session.destroy();
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import type { Handler } from './context.js';
 import type { ListenerLimits } from './listener.js';
 import { ProxyListener, defaultListenerLimits } from './listener.js';
 import { Proxy } from './proxy.js';
+import { UpgradeProxy } from './upgrade.js';
 import type { CompletedRequest } from './proxy.js';
 import { ProxyRuntime } from './runtime.js';
 import { buildInboundStack, buildStack } from './stack.js';
@@ -29,6 +30,9 @@ export interface Logger {
 
 export type SidecarRole = 'sidecar' | 'gateway';
 
+/** The gateway's default request body limit: it faces clients nobody vouches for. */
+const GATEWAY_MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024;
+
 export interface SidecarOptions {
   readonly role: SidecarRole;
   /** Sidecar role: where the app's outgoing calls arrive (default 127.0.0.1:15001). */
@@ -42,6 +46,12 @@ export interface SidecarOptions {
   readonly drainTimeoutMs: number;
   readonly replayLimitBytes: number;
   readonly limits?: ListenerLimits;
+  /**
+   * Largest request body, bytes (Infinity: none); wins over `limits.maxRequestBodyBytes`.
+   * Default: that limit when `limits` is given, else 10 MiB for the gateway (public traffic)
+   * and none for the sidecar role (its own app's uploads).
+   */
+  readonly maxRequestBodyBytes?: number;
   readonly connector: UpstreamConnector;
   readonly clock: Clock;
   readonly random: () => number;
@@ -56,6 +66,8 @@ interface NamedListener {
   readonly name: string;
   readonly address: HostPort;
   readonly listener: ProxyListener;
+  /** WebSocket and other HTTP/1.1 upgrades arriving on this listener. */
+  readonly upgrades: UpgradeProxy;
 }
 
 export class Sidecar {
@@ -89,8 +101,9 @@ export class Sidecar {
           keep.add(targetKey({ address, port, protocol }));
       }
       options.connector.retain(keep);
+      for (const { upgrades } of this.#listeners) upgrades.retain(keep);
     });
-    const outboundStack = buildStack(options.connector);
+    const outboundStack = buildStack(options.connector, { stats: this.stats });
     if (options.role === 'gateway') {
       this.#addListener(
         'gateway',
@@ -137,7 +150,10 @@ export class Sidecar {
     await Promise.all(
       this.#listeners.map(({ listener }) => listener.drain(this.#options.drainTimeoutMs)),
     );
-    await this.#options.connector.close();
+    await Promise.all([
+      this.#options.connector.close(),
+      ...this.#listeners.map(({ upgrades }) => upgrades.close()),
+    ]);
     this.#options.log.info({ tookMs: Math.round(this.#options.clock.now() - started) }, 'drained');
   }
 
@@ -205,13 +221,18 @@ export class Sidecar {
     };
   }
 
-  #listenerStats(): Record<string, { address: string; connections: number }> {
+  #listenerStats(): Record<
+    string,
+    { address: string; connections: number; tunnels: { active: number; total: number } }
+  > {
     return Object.fromEntries(
-      this.#listeners.map(({ name, listener }) => [
+      this.#listeners.map(({ name, listener, upgrades }) => [
         name,
         {
           address: this.#bound[name] ? formatHostPort(this.#bound[name]) : '',
           connections: listener.connections,
+          // Upgraded connections (WebSocket …): open now, and opened since start.
+          tunnels: { active: upgrades.active, total: upgrades.total },
         },
       ]),
     );
@@ -245,11 +266,24 @@ export class Sidecar {
         );
       },
     });
+    const limits = this.#limits();
+    const upgrades = new UpgradeProxy({
+      runtime: () => this.holder.current?.runtime ?? emptyRuntime,
+      clock: options.clock,
+      random: options.random,
+      idleTimeoutMs: limits.idleTimeoutMs,
+      app: inbound ? options.inbound?.app : undefined,
+      onComplete: (completed) => this.#count(completed, name),
+    });
     const listener = new ProxyListener(
       {
         onExchange: (exchange) => {
           this.stats.increment('requests_total');
           proxy.handle(exchange);
+        },
+        onUpgrade: (request, socket, head) => {
+          this.stats.increment('requests_total');
+          upgrades.handle(request, socket, head);
         },
         onBadRequest: (reason, protocol, remoteAddress) => {
           this.stats.increment('bad_requests');
@@ -259,9 +293,20 @@ export class Sidecar {
           );
         },
       },
-      options.limits ?? defaultListenerLimits,
+      limits,
     );
-    this.#listeners.push({ name, address, listener });
+    this.#listeners.push({ name, address, listener, upgrades });
+  }
+
+  #limits(): ListenerLimits {
+    const options = this.#options;
+    const limits = options.limits ?? defaultListenerLimits;
+    const maxRequestBodyBytes =
+      options.maxRequestBodyBytes ??
+      (options.limits || options.role !== 'gateway'
+        ? limits.maxRequestBodyBytes
+        : GATEWAY_MAX_REQUEST_BODY_BYTES);
+    return { ...limits, maxRequestBodyBytes };
   }
 
   #count(completed: CompletedRequest, listener: string): void {

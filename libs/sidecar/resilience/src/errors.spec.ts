@@ -27,6 +27,7 @@ describe('errors table', () => {
       'no-route',
       'bad-request',
       'headers-too-large',
+      'request-too-large',
       'upstream-protocol-error',
       'fault-injected',
     ]);

@@ -108,6 +108,12 @@ export const errors = {
     headerValue: 'headers-too-large',
     description: 'The request head exceeds the header size or count limit.',
   },
+  TRL_REQUEST_TOO_LARGE: {
+    httpStatus: 413,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    headerValue: 'request-too-large',
+    description: 'The request body exceeds the listener body size limit and was not forwarded.',
+  },
   TRL_UPSTREAM_PROTOCOL_ERROR: {
     httpStatus: 502,
     grpcStatus: GrpcStatus.INTERNAL,
