@@ -1,23 +1,28 @@
 // `npm run bench:control-plane`: the control plane's scale and fault benchmark. Runs a real
 // nats-server, the built control plane (dist/apps/control-plane/main.js) and N simulated sidecars
 // (real NATS connections running the real ControlPlaneClient, spread over W worker processes),
-// then measures change → all sidecars applied, a resync storm (nats-server restart), and the
-// control plane's CPU and peak RSS. One size with --sidecars (figures to --json); without it,
-// 1,000 then 10,000, appended as a section to docs/benchmarks.md. Other flags: --changes K,
-// --workers W, --json FILE, --nats-auth-timeout SECONDS (nats-server's default is 2 s). Every
-// wait is bounded; every child is killed and every temp dir removed at the end, on error and on
-// SIGINT.
+// then measures change → all sidecars ACKed (each ACK timed where the control plane receives
+// it: a NATS subscriber on the status subjects), the pipeline's stages, a resync storm
+// (nats-server restart), and the control plane's CPU and peak RSS. One size with --sidecars;
+// without it, 1,000 then 10,000. Every run appends a section to docs/benchmarks.md (with
+// --note's one line on what changed). Other flags: --changes K, --workers W, --json FILE,
+// --nats-auth-timeout SECONDS (default the mesh's, trellisNatsLimits), --profile DIR (CPU
+// profiles of the control plane and the workers). Every wait is bounded; every child is killed
+// and every temp dir removed at the end, on error and on SIGINT.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CONTROL_PLANE_NATS_USER,
   SIDECAR_NATS_USER,
+  trellisNatsLimits,
   trellisNatsUsers,
 } from '@trellis/control-plane-delivery';
 import { getFreePort, startNatsServer, stopAllNatsServers } from '@trellis/testing';
@@ -29,8 +34,6 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CONTROL_PLANE_BUNDLE = join(ROOT, 'dist/apps/control-plane/main.js');
 const WORKER = join(ROOT, 'scripts/bench-control-plane/sidecar-worker.ts');
 const MiB = 1024 * 1024;
-/** nats-server's default max_connections; the benchmark raises it past N when needed. */
-const NATS_DEFAULT_MAX_CONNECTIONS = 65_536;
 /** File descriptors beyond one per sidecar that nats-server and the workers need. */
 const FD_MARGIN = 1_024;
 
@@ -46,29 +49,56 @@ interface Quantiles {
   readonly max: number;
 }
 
+interface RunOptions {
+  readonly sidecars: number;
+  readonly changes: number;
+  readonly workers: number;
+  /** nats-server's auth timeout; default the mesh's (trellisNatsLimits). */
+  readonly natsAuthTimeoutSeconds: number | undefined;
+  /** Directory for --cpu-prof output of the control plane and the workers. */
+  readonly profileDir: string | undefined;
+}
+
 interface RunResult {
   readonly sidecars: number;
   readonly changes: number;
+  /** Per change: file write → the last sidecar's ACK received over NATS. */
   readonly changeToAllAckedMs: Quantiles;
+  /** Each sidecar's file write → its ACK received, over every change. */
+  readonly perSidecarAckMs: Quantiles;
+  /** Per change: file write → the last sidecar applied (in the worker, before its ACK). */
+  readonly changeToAllAppliedMs: Quantiles;
   /** Each sidecar's file write → applied, over every change. */
   readonly perSidecarApplyMs: Quantiles;
+  /** File write → the control plane logged the update published (compile, store, encode). */
+  readonly writeToPublishedMs: Quantiles;
   /**
    * File write → the control plane logged the version compiled (debounce, file read, compile),
    * from its log's ms timestamps: the part of the change latency before storage and delivery.
    */
   readonly writeToCompiledMs: Quantiles;
-  /** From the restart() call (server down) until every sidecar resynced. */
+  /** From the restart() call (server down) until every sidecar was confirmed on the head again. */
   readonly resyncStormSeconds: number;
   /** From nats-server ready again until every sidecar resynced. */
   readonly resyncAfterReadySeconds: number;
   readonly controlPlaneCpuSeconds: number;
   readonly controlPlanePeakRssMb: number;
   readonly simulationCpuSeconds: number;
+  /** Simulation CPU seconds spent during the K changes alone (decode, apply, ACK, heartbeats). */
+  readonly simulationChangeCpuSeconds: number;
   readonly workers: number;
+  readonly natsAuthTimeoutSeconds: number;
   /** Time to connect all sidecars and see them synced on the first version. */
   readonly initialSyncSeconds: number;
   /** Warnings the simulated clients logged, by code. */
   readonly sidecarWarnings: Readonly<Record<string, number>>;
+  /** Some of the simulated clients' delivery counters, summed over the whole run. */
+  readonly sidecarCounters: Readonly<Record<string, number>>;
+}
+
+interface StopReport {
+  readonly warnings: Record<string, number>;
+  readonly counters: Record<string, number>;
 }
 
 class BenchError extends Error {
@@ -115,6 +145,21 @@ function quantiles(values: readonly number[]): Quantiles {
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
+
+/** The client counters the report shows: how the storm and the changes were settled. */
+const REPORTED_COUNTERS = [
+  'syncRequests',
+  'syncFailures',
+  'fullSyncs',
+  'headConfirmations',
+  'reconnects',
+  'updatesApplied',
+  'nacks',
+];
+
+function counterList(counters: Readonly<Record<string, number>>): string {
+  return REPORTED_COUNTERS.map((name) => `${name} ${fmt(counters[name] ?? 0)}`).join(', ');
+}
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -208,10 +253,17 @@ class Worker {
   #failure: string | undefined;
   #started: ((m: FromWorker) => void) | undefined;
   #stopped: ((m: FromWorker) => void) | undefined;
-  #stopping: Promise<Record<string, number>> | undefined;
+  #stopping: Promise<StopReport> | undefined;
 
-  constructor(readonly index: number) {
-    this.#child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  constructor(
+    readonly index: number,
+    profileDir: string | undefined,
+  ) {
+    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    this.#child = fork(WORKER, [], {
+      execArgv: ['--import', 'tsx', ...profile],
+      stdio: 'inherit',
+    });
     children.add(this.#child);
     this.#child.on('message', (raw) => {
       const m = raw as FromWorker;
@@ -279,12 +331,12 @@ class Worker {
    * Closes its sidecars (goodbye, drain) within a bound and returns their warning counts; the
    * worker is SIGKILLed if it has not exited by then. Idempotent: later calls share the first.
    */
-  stop(timeoutMs: number): Promise<Record<string, number>> {
+  stop(timeoutMs: number): Promise<StopReport> {
     this.#stopping ??= this.#stop(timeoutMs);
     return this.#stopping;
   }
 
-  async #stop(timeoutMs: number): Promise<Record<string, number>> {
+  async #stop(timeoutMs: number): Promise<StopReport> {
     let m: FromWorker | undefined;
     if (this.#failure === undefined && this.#child.connected) {
       const stopped = new Promise<FromWorker>((r) => (this.#stopped = r));
@@ -293,11 +345,16 @@ class Worker {
     }
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       const exited = new Promise((r) => this.#child.once('exit', r));
-      this.#child.kill('SIGKILL');
+      // A worker that said "stopped" is exiting (and may be writing its CPU profile): let it.
+      if (m?.type === 'stopped') await Promise.race([exited, delay(10_000)]);
+      if (this.#child.exitCode === null && this.#child.signalCode === null)
+        this.#child.kill('SIGKILL');
       await exited;
     }
     children.delete(this.#child);
-    return m?.type === 'stopped' ? { ...m.warnings } : {};
+    return m?.type === 'stopped'
+      ? { warnings: { ...m.warnings }, counters: { ...m.counters } }
+      : { warnings: {}, counters: {} };
   }
 }
 
@@ -325,15 +382,16 @@ function logTail(file: string, lines = 20): string {
   }
 }
 
-/** When the control plane logged each version compiled (its pino `time`, ISO ms). */
-function compiledTimes(file: string): Map<number, number> {
+/** When the control plane logged `message` for each version (its pino `time`, ISO ms). */
+function loggedTimes(file: string, message: string): Map<number, number> {
   const times = new Map<number, number>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.includes('"config compiled"')) continue;
+    if (!line.includes(`"${message}"`)) continue;
     try {
       const entry = JSON.parse(line) as { time?: string; version?: number };
+      // The first time only: a writer re-announces its version after a reconnect.
       if (typeof entry.version === 'number' && typeof entry.time === 'string')
-        times.set(entry.version, Date.parse(entry.time));
+        if (!times.has(entry.version)) times.set(entry.version, Date.parse(entry.time));
     } catch {
       // A line cut by a concurrent write is not a compile record.
     }
@@ -342,36 +400,55 @@ function compiledTimes(file: string): Map<number, number> {
 }
 
 /**
- * @trellis/testing renders no connection limits, so the benchmark adds them to the server's
- * config file and restarts it (same ports and store): max_connections past N, and the time a
- * client has to authenticate after connecting (nats-server's default, 2 s, unless given).
+ * Times every sidecar's ACK where the control plane receives it: a subscriber on the status
+ * subjects (control-plane user), so "all ACKed" includes the ACK's trip through NATS. Only
+ * the first ACK of each sidecar for each version counts.
  */
-async function tuneNats(
-  nats: NatsServerHandle,
-  sidecars: number,
-  authTimeoutSeconds: number | undefined,
-): Promise<void> {
-  let config = readFileSync(nats.configFile, 'utf8');
-  const maxConnections = Math.max(NATS_DEFAULT_MAX_CONNECTIONS, sidecars + FD_MARGIN);
-  config = `max_connections: ${maxConnections}\n${config}`;
-  if (authTimeoutSeconds !== undefined) {
-    const block = /^authorization \{$/m;
-    if (!block.test(config))
-      throw new BenchError(`no authorization block to set the auth timeout in ${nats.configFile}`);
-    config = config.replace(block, `authorization {\n  timeout: ${authTimeoutSeconds}`);
+class AckObserver {
+  readonly #acks = new Map<number, Map<string, number>>();
+  #nc: NatsConnection | undefined;
+
+  async start(servers: string, user: string, pass: string): Promise<void> {
+    const nc = await connect({ servers, user, pass, maxReconnectAttempts: -1, name: 'bench' });
+    this.#nc = nc;
+    nc.subscribe('trellis.v1.status.>', {
+      callback: (error, msg) => {
+        if (error) return;
+        const at = benchNow();
+        const status = JSON.parse(new TextDecoder().decode(msg.data)) as {
+          kind?: string;
+          version?: number;
+        };
+        if (status.kind !== 'ack' || typeof status.version !== 'number') return;
+        let byPod = this.#acks.get(status.version);
+        if (!byPod) this.#acks.set(status.version, (byPod = new Map()));
+        if (!byPod.has(msg.subject)) byPod.set(msg.subject, at);
+      },
+    });
+    await nc.flush();
   }
-  await writeFile(nats.configFile, config);
-  await nats.restart();
+
+  /** Each sidecar's first ACK time of `version`, once `count` sidecars ACKed it. */
+  times(version: number, count: number): number[] | undefined {
+    const byPod = this.#acks.get(version);
+    return byPod && byPod.size >= count ? [...byPod.values()] : undefined;
+  }
+
+  acked(version: number): number {
+    return this.#acks.get(version)?.size ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#nc?.close();
+  }
 }
 
 // === one run ===
 
-async function runOnce(
-  sidecars: number,
-  changes: number,
-  workerCount: number,
-  natsAuthTimeoutSeconds: number | undefined,
-): Promise<RunResult> {
+async function runOnce(options: RunOptions): Promise<RunResult> {
+  const { sidecars, changes, workers: workerCount, profileDir } = options;
+  const limits = trellisNatsLimits(sidecars);
+  const natsAuthTimeoutSeconds = options.natsAuthTimeoutSeconds ?? limits.authTimeoutSeconds;
   const perWorker = Math.ceil(sidecars / workerCount);
   const fdLimit = openFilesLimit();
   if (fdLimit < sidecars + FD_MARGIN) {
@@ -402,17 +479,20 @@ async function runOnce(
     maxPayload: 8 * MiB,
     stopGraceMs: 5_000,
     startTimeoutMs: 30_000,
+    limits: { ...limits, authTimeoutSeconds: natsAuthTimeoutSeconds },
   });
-  await tuneNats(nats, sidecars, natsAuthTimeoutSeconds);
   const workers: Worker[] = [];
+  const observer = new AckObserver();
   let cp: ChildProcess | undefined;
   try {
+    await observer.start(nats.url, CONTROL_PLANE_NATS_USER, passwords.controlPlanePassword);
     const apiPort = await getFreePort();
     const cpLog = join(dir, 'control-plane.log');
     const logFd = openSync(cpLog, 'a');
     cp = spawn(
       process.execPath,
       [
+        ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
         CONTROL_PLANE_BUNDLE,
         '--source',
         source,
@@ -460,7 +540,7 @@ async function runOnce(
 
     // Sidecars connect in batches per worker, so the connect storm is the workers' pace.
     const syncStart = benchNow();
-    for (let w = 0; w < workerCount; w++) workers.push(new Worker(w));
+    for (let w = 0; w < workerCount; w++) workers.push(new Worker(w, profileDir));
     const workerCpuStart = new Map<number, number>();
     await Promise.all(
       workers.map(async (worker, w) => {
@@ -519,32 +599,51 @@ async function runOnce(
       `  ${fmt(sidecars)} sidecars SYNCED on version ${initialVersion} after ${initialSyncSeconds.toFixed(1)} s`,
     );
 
-    // K changes, one at a time: file write → every sidecar applied the next version.
+    // K changes, one at a time: file write → every sidecar's ACK received for the next version.
     const changeMs: number[] = [];
+    const ackMs: number[] = [];
+    const changeApplyMs: number[] = [];
     const applyMs: number[] = [];
     const writtenAt = new Map<number, number>();
+    const simCpu = (): number => workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
+    const simCpuBeforeChanges = simCpu();
     for (let i = 0; i < changes; i++) {
       const version = initialVersion + i + 1;
       const written = benchNow();
       writtenAt.set(version, written);
       await writeFile(routeFile, routeYaml(weightOfChange(i)));
-      const times = await allApplied(version, 30_000 + sidecars * 3);
-      const latencies = times.map((t) => t - written);
-      applyMs.push(...latencies);
-      const all = Math.max(...latencies);
-      changeMs.push(all);
-      console.log(
-        `  change ${i + 1}/${changes} (version ${version}): all ${fmt(sidecars)} applied after ${all.toFixed(1)} ms (per-sidecar p50 ${quantiles(latencies).p50} ms)`,
+      const acks = await until(
+        async () => {
+          cpAlive();
+          return observer.times(version, sidecars);
+        },
+        30_000 + sidecars * 3,
+        () => `only ${fmt(observer.acked(version))} of ${fmt(sidecars)} sidecars ACKed ${version}`,
+        5,
       );
-      // Let the ACKs reach the control plane before the next change.
-      await delay(500);
+      const ackLatencies = acks.map((t) => t - written);
+      ackMs.push(...ackLatencies);
+      changeMs.push(Math.max(...ackLatencies));
+      const applied = (await allApplied(version, 10_000)).map((t) => t - written);
+      applyMs.push(...applied);
+      changeApplyMs.push(Math.max(...applied));
+      console.log(
+        `  change ${i + 1}/${changes} (version ${version}): all ${fmt(sidecars)} ACKed after ${Math.max(...ackLatencies).toFixed(1)} ms, applied after ${Math.max(...applied).toFixed(1)} ms (per-sidecar ACK p50 ${quantiles(ackLatencies).p50} ms)`,
+      );
+      // Changes a second apart: each one is a lone edit, not part of a burst.
+      await delay(1_000);
     }
+    const simulationChangeCpuSeconds = simCpu() - simCpuBeforeChanges;
 
-    const compiledAt = compiledTimes(cpLog);
-    const compileMs = [...writtenAt].flatMap(([version, written]) => {
-      const at = compiledAt.get(version);
-      return at === undefined ? [] : [at - written];
-    });
+    const sinceWrite = (message: string): number[] => {
+      const logged = loggedTimes(cpLog, message);
+      return [...writtenAt].flatMap(([version, written]) => {
+        const at = logged.get(version);
+        return at === undefined ? [] : [at - written];
+      });
+    };
+    const compileMs = sinceWrite('config compiled');
+    const publishMs = sinceWrite('config update published');
 
     // Resync storm: the server goes down and comes back; every sidecar reconnects and syncs.
     const stormStart = benchNow();
@@ -582,26 +681,36 @@ async function runOnce(
     for (const w of workers)
       simulationCpuSeconds += cpuSeconds(w.pid) - (workerCpuStart.get(w.pid) ?? 0);
     const sidecarWarnings: Record<string, number> = {};
-    for (const warnings of await Promise.all(workers.map((w) => w.stop(10_000)))) {
-      for (const [code, n] of Object.entries(warnings))
+    const sidecarCounters: Record<string, number> = {};
+    for (const report of await Promise.all(workers.map((w) => w.stop(10_000)))) {
+      for (const [code, n] of Object.entries(report.warnings))
         sidecarWarnings[code] = (sidecarWarnings[code] ?? 0) + n;
+      for (const name of REPORTED_COUNTERS)
+        sidecarCounters[name] = (sidecarCounters[name] ?? 0) + (report.counters[name] ?? 0);
     }
     return {
       sidecars,
       changes,
       changeToAllAckedMs: quantiles(changeMs),
+      perSidecarAckMs: quantiles(ackMs),
+      changeToAllAppliedMs: quantiles(changeApplyMs),
       perSidecarApplyMs: quantiles(applyMs),
+      writeToPublishedMs: quantiles(publishMs),
       writeToCompiledMs: quantiles(compileMs),
       resyncStormSeconds: Math.round(resyncStormSeconds * 100) / 100,
       resyncAfterReadySeconds: Math.round(((lastResync - natsReady) / 1000) * 100) / 100,
       controlPlaneCpuSeconds: Math.round(controlPlaneCpuSeconds * 100) / 100,
       controlPlanePeakRssMb,
       simulationCpuSeconds: Math.round(simulationCpuSeconds * 100) / 100,
+      simulationChangeCpuSeconds: Math.round(simulationChangeCpuSeconds * 100) / 100,
       workers: workerCount,
+      natsAuthTimeoutSeconds,
       initialSyncSeconds: Math.round(initialSyncSeconds * 100) / 100,
       sidecarWarnings,
+      sidecarCounters,
     };
   } finally {
+    await observer.close().catch(() => undefined);
     await Promise.all(workers.map((w) => w.stop(2_000)));
     if (cp && cp.exitCode === null && cp.signalCode === null) {
       const exited = new Promise((r) => cp?.once('exit', r));
@@ -627,13 +736,18 @@ function printResult(r: RunResult): void {
   console.log(`\nN = ${fmt(r.sidecars)} sidecars, ${r.workers} workers, ${r.changes} changes`);
   const c = r.changeToAllAckedMs;
   console.log(
-    `  change → all applied: p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms${verdict(c.p99, TARGETS.p99Ms[r.sidecars], 'ms p99')}`,
+    `  change → all ACKed:   p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms${verdict(c.p99, TARGETS.p99Ms[r.sidecars], 'ms p99')}`,
   );
+  const k = r.perSidecarAckMs;
+  console.log(`  per-sidecar ACK:      p50 ${k.p50} ms, p99 ${k.p99} ms, max ${k.max} ms`);
+  const ap = r.changeToAllAppliedMs;
+  console.log(`  change → all applied: p50 ${ap.p50} ms, p99 ${ap.p99} ms, max ${ap.max} ms`);
   const a = r.perSidecarApplyMs;
   console.log(`  per-sidecar apply:    p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms`);
   const w = r.writeToCompiledMs;
+  const pub = r.writeToPublishedMs;
   console.log(
-    `  write → compiled:     p50 ${w.p50} ms, max ${w.max} ms (in the control plane, before storage and delivery)`,
+    `  write → compiled:     p50 ${w.p50} ms, max ${w.max} ms; → published p50 ${pub.p50} ms, max ${pub.max} ms`,
   );
   console.log(
     `  resync storm:         ${r.resyncStormSeconds} s (${r.resyncAfterReadySeconds} s after nats-server ready)${verdict(r.resyncStormSeconds, TARGETS.stormSeconds[r.sidecars], 's')}`,
@@ -642,9 +756,10 @@ function printResult(r: RunResult): void {
     `  control plane:        ${r.controlPlaneCpuSeconds} CPU s, peak RSS ${r.controlPlanePeakRssMb} MB${verdict(r.controlPlanePeakRssMb, TARGETS.rssMb[r.sidecars], 'MB')}`,
   );
   console.log(
-    `  simulation:           ${r.simulationCpuSeconds} CPU s over ${r.workers} workers; initial sync ${r.initialSyncSeconds} s`,
+    `  simulation:           ${r.simulationCpuSeconds} CPU s over ${r.workers} workers (${r.simulationChangeCpuSeconds} during the changes); initial sync ${r.initialSyncSeconds} s`,
   );
   console.log(`  sidecar warnings:     ${warningList(r.sidecarWarnings)}`);
+  console.log(`  sidecar counters:     ${counterList(r.sidecarCounters)}`);
 }
 
 function warningList(warnings: Readonly<Record<string, number>>): string {
@@ -660,16 +775,17 @@ const TABLE_HEADER = [
   'sidecars',
   'workers',
   'changes',
+  'change → all ACKed ms p50 / p99 / max',
+  'per-sidecar ACK ms p50 / p99 / max',
   'change → all applied ms p50 / p99 / max',
-  'per-sidecar apply ms p50 / p99 / max',
-  'write → compiled ms p50 / max',
+  'write → compiled / published ms p50',
   'resync storm s',
   'control plane CPU s',
   'control plane peak RSS MB',
-  'simulation CPU s',
+  'simulation CPU s (changes / all)',
   'initial sync s',
 ];
-const RIGHT_ALIGNED = new Set([0, 1, 2, 7, 9, 10]);
+const RIGHT_ALIGNED = new Set([0, 1, 2, 8, 11]);
 
 function tableCells(row: Row): string[] {
   if ('failed' in row) {
@@ -684,7 +800,8 @@ function tableCells(row: Row): string[] {
   }
   const r = row.ok;
   const c = r.changeToAllAckedMs;
-  const a = r.perSidecarApplyMs;
+  const k = r.perSidecarAckMs;
+  const a = r.changeToAllAppliedMs;
   const mark = (value: number, target: number | undefined): string =>
     target === undefined
       ? ''
@@ -696,12 +813,13 @@ function tableCells(row: Row): string[] {
     String(r.workers),
     String(r.changes),
     `${c.p50} / ${c.p99} / ${c.max}${mark(c.p99, TARGETS.p99Ms[r.sidecars])}`,
+    `${k.p50} / ${k.p99} / ${k.max}`,
     `${a.p50} / ${a.p99} / ${a.max}`,
-    `${r.writeToCompiledMs.p50} / ${r.writeToCompiledMs.max}`,
+    `${r.writeToCompiledMs.p50} / ${r.writeToPublishedMs.p50}`,
     `${r.resyncStormSeconds} (${r.resyncAfterReadySeconds})${mark(r.resyncStormSeconds, TARGETS.stormSeconds[r.sidecars])}`,
     String(r.controlPlaneCpuSeconds),
     `${r.controlPlanePeakRssMb}${mark(r.controlPlanePeakRssMb, TARGETS.rssMb[r.sidecars])}`,
-    String(r.simulationCpuSeconds),
+    `${r.simulationChangeCpuSeconds} / ${r.simulationCpuSeconds}`,
     String(r.initialSyncSeconds),
   ];
 }
@@ -730,15 +848,25 @@ function git(args: string[]): string {
   }
 }
 
-async function appendSection(rows: readonly Row[], command: string): Promise<void> {
+async function appendSection(
+  rows: readonly Row[],
+  command: string,
+  note: string | undefined,
+  loadBefore: readonly number[],
+): Promise<void> {
   const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+  const load = (l: readonly number[]): string => l.map((n) => n.toFixed(2)).join(' ');
+  const authTimeouts = [
+    ...new Set(rows.flatMap((r) => ('ok' in r ? [r.ok.natsAuthTimeoutSeconds] : []))),
+  ];
   const lines = [
     `## Control plane scale, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Command: \`${command}\`. Commit ${git(['rev-parse', '--short', 'HEAD'])}.`,
-    `Machine: ${cpus().length} vCPU (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}) ${cpuModel}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node.js ${process.version}, open-files limit ${fmt(openFilesLimit())}.`,
+    `Machine: ${cpus().length} vCPU (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}) ${cpuModel}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node.js ${process.version}, open-files limit ${fmt(openFilesLimit())}; shared with other engineers' test runs (load average ${load(loadBefore)} before, ${load(loadavg())} after).`,
+    ...(note ? ['', `What changed: ${note}`] : []),
     '',
-    'One real nats-server, the built control plane (one replica, default debounce of 100 ms), N sidecars running the real `ControlPlaneClient` (no proxy) in W worker processes, all on this machine. A change rewrites the route weights; "change → all applied" is the file write until the last sidecar applied the new version, over the K changes; "per-sidecar apply" is every sidecar\'s write → applied; "write → compiled" is the part spent before the control plane logged the version compiled (debounce included). The resync storm is a nats-server restart, from the restart call until every sidecar got a sync answer (in brackets: from the server being ready). CPU seconds count from the control plane being up (control plane) and from the workers starting their sidecars (simulation) until after the storm. Targets: N=1,000 p99 ≤ 250 ms; N=10,000 p99 ≤ 2 s, resync storm ≤ 10 s, control plane RSS ≤ 500 MB.',
+    `One real nats-server (auth timeout ${authTimeouts.join(', ') || '?'} s, trellisNatsLimits), the built control plane (one replica, default trailing debounce of 100 ms), N sidecars running the real \`ControlPlaneClient\` (no proxy) in W worker processes, all on this machine. A change rewrites the route weights, one change a second; "change → all ACKed" is the file write until the last sidecar's ACK of the new version reached a NATS subscriber on the status subjects (where the control plane receives it), p50/p99/max over the K changes; "per-sidecar ACK" is every sidecar's write → ACK received; "change → all applied" is the write until the last sidecar applied it (in its worker); "write → compiled / published" are the control plane's log times of the version compiled and its update published. The resync storm is a nats-server restart, from the restart call until every sidecar is reconnected and confirmed on the newest version (a sync answer, or the control plane's head announcement). CPU seconds count from the control plane being up (control plane) and from the workers starting their sidecars (simulation) until after the storm; "changes" is the simulation's CPU during the K changes alone. Targets: N=1,000 p99 ≤ 250 ms; N=10,000 p99 ≤ 2 s, resync storm ≤ 10 s, control plane RSS ≤ 500 MB.`,
     '',
     ...markdownTable(rows.map(tableCells)),
     '',
@@ -746,6 +874,8 @@ async function appendSection(rows: readonly Row[], command: string): Promise<voi
       'ok' in row
         ? [
             `Sidecar warnings at ${fmt(row.ok.sidecars)}: ${warningList(row.ok.sidecarWarnings)}.`,
+            '',
+            `Sidecar counters at ${fmt(row.ok.sidecars)} (whole run): ${counterList(row.ok.sidecarCounters)}.`,
             '',
           ]
         : [],
@@ -777,8 +907,13 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       json: { type: 'string' },
       'nats-auth-timeout': { type: 'string' },
+      profile: { type: 'string' },
+      note: { type: 'string' },
     },
   });
+  const loadBefore = loadavg();
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+  if (profileDir) await mkdir(profileDir, { recursive: true });
   const changes = wholeNumber('changes', values.changes, 1) ?? 5;
   const chosen = wholeNumber('sidecars', values.sidecars, 1);
   const workersFlag = wholeNumber('workers', values.workers, 1);
@@ -791,7 +926,13 @@ async function main(): Promise<void> {
       `\nbench:control-plane: ${fmt(sidecars)} sidecars over ${workers} workers, ${changes} changes`,
     );
     try {
-      const result = await runOnce(sidecars, changes, workers, authTimeout);
+      const result = await runOnce({
+        sidecars,
+        changes,
+        workers,
+        natsAuthTimeoutSeconds: authTimeout,
+        profileDir,
+      });
       printResult(result);
       rows.push({ ok: result });
     } catch (error) {
@@ -811,10 +952,17 @@ async function main(): Promise<void> {
     );
     console.log(`wrote ${values.json}`);
   }
-  if (chosen === undefined) {
-    const extra = process.argv.slice(2).join(' ');
-    await appendSection(rows, `npm run bench:control-plane${extra ? ` -- ${extra}` : ''}`);
-  }
+  // Every run is recorded, one size or both, with its command line.
+  const extra = process.argv
+    .slice(2)
+    .map((a) => (/^[\w./=:-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))
+    .join(' ');
+  await appendSection(
+    rows,
+    `npm run bench:control-plane${extra ? ` -- ${extra}` : ''}`,
+    values.note,
+    loadBefore,
+  );
   if (rows.some((r) => 'failed' in r)) process.exitCode = 1;
 }
 

@@ -36,11 +36,16 @@ export type FromWorker =
   | {
       readonly type: 'resync-status';
       readonly id: number;
-      /** Sidecars connected whose last sync answer came after `since`. */
+      /** Sidecars connected whose version was last confirmed (sync answer or head) after `since`. */
       readonly resynced: number;
       /** The latest such answer (benchNow), once all have one. */
       readonly latest: number | undefined;
     }
   /** Warnings the sidecars logged, counted by `<code>: <message>`. */
-  | { readonly type: 'stopped'; readonly warnings: Readonly<Record<string, number>> }
+  | {
+      readonly type: 'stopped';
+      readonly warnings: Readonly<Record<string, number>>;
+      /** The clients' delivery counters, summed. */
+      readonly counters: Readonly<Record<string, number>>;
+    }
   | { readonly type: 'failed'; readonly message: string };

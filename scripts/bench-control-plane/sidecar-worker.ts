@@ -99,7 +99,9 @@ function resyncStatus(id: number, since: number): FromWorker {
   let latest = 0;
   for (const sim of sims) {
     const state = sim.client.state();
-    const at = state.lastSyncAt === undefined ? 0 : Date.parse(state.lastSyncAt);
+    // Confirmed on the newest version: by a sync answer, or by the control plane's head
+    // announcement after the reconnect (no SyncRequest needed then).
+    const at = state.confirmedAt === undefined ? 0 : Date.parse(state.confirmedAt);
     if (state.connected && at > since) {
       resynced++;
       latest = Math.max(latest, at);
@@ -114,11 +116,15 @@ function resyncStatus(id: number, since: number): FromWorker {
 }
 
 async function stop(closeTimeoutMs: number): Promise<void> {
+  const counters: Record<string, number> = {};
+  for (const sim of sims)
+    for (const [name, n] of Object.entries(sim.client.state().counters))
+      counters[name] = (counters[name] ?? 0) + n;
   await Promise.race([
     Promise.allSettled(sims.map((s) => s.client.close())),
     delay(closeTimeoutMs),
   ]);
-  send({ type: 'stopped', warnings });
+  send({ type: 'stopped', warnings, counters });
   process.exit(0);
 }
 

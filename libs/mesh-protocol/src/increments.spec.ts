@@ -59,4 +59,19 @@ describe('config increments', () => {
     const outcome = applyConfigUpdate(v1, bad);
     expect(outcome.kind).toBe('invalid');
   });
+
+  it('report, with an invalid outcome, the content the update describes (the next base)', () => {
+    const broken = {
+      ...v2.resources[0],
+      metadata: { name: 'z', namespace: 'default' },
+      spec: { ports: [] },
+    };
+    const bad = { ...makeConfigUpdate(v1, v2, new Date()), added: [broken as unknown as Resource] };
+    const outcome = applyConfigUpdate(v1, { ...bad, changed: [], removed: [] });
+    expect(outcome.kind === 'invalid' && outcome.resources.map((r) => r.metadata.name)).toEqual([
+      'a',
+      'b',
+      'z',
+    ]);
+  });
 });

@@ -30,8 +30,12 @@ export type UpdateOutcome =
   | { readonly kind: 'gap'; readonly have: number; readonly base: number }
   /** The increment does not produce the announced content. */
   | { readonly kind: 'hash-mismatch'; readonly expected: string; readonly got: string }
-  /** The increment's resources do not form a valid config (the sidecar NACKs it). */
-  | { readonly kind: 'invalid'; readonly error: Error };
+  /**
+   * The increment's resources do not form a valid config (the sidecar NACKs it). `resources`
+   * is the content the update describes: the next increment is based on it, so a receiver
+   * that keeps it can apply that one without a full resync.
+   */
+  | { readonly kind: 'invalid'; readonly error: Error; readonly resources: readonly Resource[] };
 
 export function applyConfigUpdate(
   current: Snapshot | undefined,
@@ -57,7 +61,7 @@ export function applyConfigUpdate(
   try {
     snapshot = buildSnapshot(resources, update.version);
   } catch (error) {
-    return { kind: 'invalid', error: error as Error };
+    return { kind: 'invalid', error: error as Error, resources };
   }
   if (snapshot.hash !== update.hash)
     return { kind: 'hash-mismatch', expected: update.hash, got: snapshot.hash };

@@ -49,7 +49,7 @@ describe('compileStates', () => {
 });
 
 describe('compilePipeline', () => {
-  it('debounces bursts of changes into one compilation', () => {
+  it('debounces a burst into one compilation after the quiet time (the default)', () => {
     const scheduler = new VirtualTimeScheduler();
     const states = new Subject<SourceState>();
     const source: ConfigSource = { name: 'test', states: () => states };
@@ -57,9 +57,27 @@ describe('compilePipeline', () => {
     compilePipeline([source], { debounceMs: 100, scheduler }).subscribe((r) => results.push(r));
     states.next(state(service('a')));
     states.next(state(service('b')));
-    states.next(state(`${service('b')}---\n${service('c')}`));
+    expect(results).toHaveLength(0);
     scheduler.flush();
     expect(results).toHaveLength(1);
-    expect(results[0]?.snapshot?.resources.map((r) => r.metadata.name)).toEqual(['b', 'c']);
+    expect(results[0]?.snapshot?.resources.map((r) => r.metadata.name)).toEqual(['b']);
+  });
+
+  it('with leadingEdge, compiles the first change of a burst at once and the rest once, at its end', () => {
+    const scheduler = new VirtualTimeScheduler();
+    const states = new Subject<SourceState>();
+    const source: ConfigSource = { name: 'test', states: () => states };
+    const results: CompileResult[] = [];
+    compilePipeline([source], { debounceMs: 100, leadingEdge: true, scheduler }).subscribe((r) =>
+      results.push(r),
+    );
+    states.next(state(service('a')));
+    expect(results.map((r) => r.snapshot?.version)).toEqual([1]);
+    states.next(state(service('b')));
+    states.next(state(`${service('b')}---\n${service('c')}`));
+    expect(results).toHaveLength(1);
+    scheduler.flush();
+    expect(results.map((r) => r.snapshot?.version)).toEqual([1, 2]);
+    expect(results[1]?.snapshot?.resources.map((r) => r.metadata.name)).toEqual(['b', 'c']);
   });
 });

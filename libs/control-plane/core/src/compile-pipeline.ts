@@ -6,6 +6,9 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import { buildSnapshot, diffSnapshots, validateDocuments } from '@trellis/config';
 import type { ConfigIssue, Snapshot, SnapshotDiff } from '@trellis/config';
 import type { ConfigSource, SourceState } from '@trellis/control-plane-sources';
+import { leadingDebounce } from './leading-debounce.js';
+
+export const DEFAULT_DEBOUNCE_MS = 100;
 
 export interface CompileResult {
   /** The snapshot in force: the newest valid one, or undefined before the first valid set. */
@@ -19,7 +22,16 @@ export interface CompileResult {
 }
 
 export interface CompileOptions {
+  /** Quiet time that ends a burst of changes (default 100 ms). */
   readonly debounceMs?: number;
+  /**
+   * Default false: every change waits for `debounceMs` of quiet (trailing debounce), so the
+   * transient states of a change (a file truncated before it is rewritten) are never compiled.
+   * True: the first change after a quiet period compiles at once and the rest of its burst
+   * once `debounceMs` pass quietly (leadingDebounce) — only for sources whose every event is a
+   * whole, intended state; with the folder source a half-written file can become a version.
+   */
+  readonly leadingEdge?: boolean;
   /** Version of the last snapshot published before this process started (e.g. from storage). */
   readonly lastVersion?: number;
   readonly scheduler?: SchedulerLike;
@@ -58,8 +70,11 @@ export function compilePipeline(
     diff: undefined,
     issues: [],
   };
+  const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   return combineLatest(sources.map((s) => s.states())).pipe(
-    debounceTime(options.debounceMs ?? 100, options.scheduler),
+    options.leadingEdge === true
+      ? leadingDebounce(debounceMs, options.scheduler)
+      : debounceTime(debounceMs, options.scheduler),
     scan((previous, states) => compileStates(states, previous.snapshot, lastVersion), initial),
   );
 }

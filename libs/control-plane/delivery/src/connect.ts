@@ -37,6 +37,10 @@ export function connectToNats(options: NatsConnectOptions): Promise<NatsConnecti
     name: options.name,
     maxReconnectAttempts: -1,
     waitOnFirstConnect: true,
-    reconnectTimeWait: 1_000,
+    // The control plane dials back faster than the sidecars (1 s + up to 2 s of jitter): it is
+    // one connection per replica, and the sync requests of the returning fleet need it
+    // subscribed, or they fail with "no responders" and back off.
+    reconnectTimeWait: 250,
+    reconnectJitter: 100,
   });
 }

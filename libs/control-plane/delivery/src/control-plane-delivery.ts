@@ -19,7 +19,7 @@ import { systemClock } from '@trellis/time';
 import type { Clock, Timer } from '@trellis/time';
 import type { Subscription as RxSubscription } from 'rxjs';
 import { ConfigStore } from './config-store.js';
-import { encodeConfigUpdate } from './config-update.js';
+import { encodeConfigUpdate, resyncMarker } from './config-update.js';
 import { DeliveryError } from './errors.js';
 import { openBucket } from './kv-buckets.js';
 import { kvLeaseRegister } from './kv-lease-register.js';
@@ -31,6 +31,13 @@ import { listenToStatus } from './status-listener.js';
 import { SyncTracker } from './sync-tracker.js';
 
 export const DEFAULT_KV_HISTORY = 3;
+/** After a NATS reconnect the writer announces the head this often … */
+export const DEFAULT_HEAD_REPEAT_MS = 1_000;
+/**
+ * … for this long: the sidecars dial back within 1–3 s and wait 1.2 s for it (docs/protocol.md).
+ * Each announcement reaches every connected sidecar, so they are kept few.
+ */
+export const DEFAULT_HEAD_WINDOW_MS = 8_000;
 
 export interface ControlPlaneDeliveryOptions {
   /** Unique per replica (pod name); the lease holder's name. */
@@ -52,6 +59,10 @@ export interface ControlPlaneDeliveryOptions {
   readonly storePollMs?: number;
   /** Timeout of config store operations (default 5 s). */
   readonly storeTimeoutMs?: number;
+  /** Head announcements after a NATS reconnect: every `headRepeatMs` (default 1 s) … */
+  readonly headRepeatMs?: number;
+  /** … during `headWindowMs` (default 8 s). */
+  readonly headWindowMs?: number;
   readonly clock?: Clock;
   /** For `publishedAt` and the lease's informational `expiresAt` (default Date.now). */
   readonly wallClock?: () => number;
@@ -86,6 +97,15 @@ export class ControlPlaneDelivery {
   #reconciling: Promise<void> | undefined;
   #reconcileAgain = false;
   #retryTimer: Timer | undefined;
+  #headTimer: Timer | undefined;
+  /** A reconnect happened and no head window has yet run to its end with this replica writing. */
+  #headOwed = false;
+  /**
+   * The highest version a sidecar announced above the stored one: the store was lost or reset
+   * (its versions restarted) while sidecars kept theirs. The next version is stored above it,
+   * even for unchanged content, because sidecars never take a version below the one they hold.
+   */
+  #versionFloor = 0;
   #closed = false;
 
   constructor(options: ControlPlaneDeliveryOptions) {
@@ -115,6 +135,10 @@ export class ControlPlaneDelivery {
   /** The config in force in the mesh: the newest stored snapshot. */
   get latest(): Snapshot | undefined {
     return this.#running?.store.latest?.snapshot;
+  }
+
+  get #headWindowMs(): number {
+    return this.#options.headWindowMs ?? DEFAULT_HEAD_WINDOW_MS;
   }
 
   get isWriter(): boolean {
@@ -180,6 +204,9 @@ export class ControlPlaneDelivery {
           // it and died before publishing.
           this.#announced = 0;
           this.#refreshBeforeWrite = true;
+          // A writer that lost its lease during the outage announces the head when it has it
+          // again: the sidecars dialling back wait for that.
+          if (this.#headOwed) this.#announceHeadFor(running, this.#headWindowMs);
         }
         this.#reconcile();
       }),
@@ -188,6 +215,7 @@ export class ControlPlaneDelivery {
     running.subscriptions.push(
       serveSyncRequests(nc, {
         ...tracked,
+        onVersionSeen: (version) => this.#sawVersion(version),
         // The writer stored the newest version itself; a follower's watch may lag behind it.
         latest: () =>
           election.isWriter
@@ -212,6 +240,7 @@ export class ControlPlaneDelivery {
     if (this.#closed) return;
     this.#closed = true;
     this.#retryTimer?.cancel();
+    this.#headTimer?.cancel();
     const running = this.#running;
     if (running) {
       await running.election.stop();
@@ -235,6 +264,8 @@ export class ControlPlaneDelivery {
         // The lease may have lapsed meanwhile: check it before anything is written or published.
         this.#refreshBeforeWrite = true;
         void running.election.tick().then(() => this.#reconcile());
+        this.#headOwed = true;
+        this.#announceHeadFor(running, this.#headWindowMs);
         running.store
           .refresh()
           .catch((error: unknown) =>
@@ -281,14 +312,30 @@ export class ControlPlaneDelivery {
     }
   }
 
+  #sawVersion(version: number): void {
+    if (version <= this.#versionFloor || version <= this.storedVersion) return;
+    this.#versionFloor = version;
+    this.#log.warn(
+      { code: 'TRL_DELIVERY_VERSION_AHEAD', announced: version, stored: this.storedVersion },
+      'a sidecar holds a version above the stored one (the store was reset); the next version continues above it',
+    );
+    this.#reconcile();
+  }
+
   /** Stores the desired content as the next version when it differs; false after a lost race. */
   async #storeDesired(running: Running): Promise<boolean> {
     const desired = this.#desired;
     const latest = running.store.latest;
-    if (!desired || desired.hash === latest?.snapshot.hash || !running.election.isWriter)
+    const stored = latest?.snapshot.version ?? 0;
+    const behindMesh = this.#versionFloor > stored;
+    if (
+      !desired ||
+      (desired.hash === latest?.snapshot.hash && !behindMesh) ||
+      !running.election.isWriter
+    )
       return true;
     const next: Snapshot = {
-      version: (latest?.snapshot.version ?? 0) + 1,
+      version: Math.max(stored, this.#versionFloor) + 1,
       hash: desired.hash,
       resources: desired.resources,
     };
@@ -359,6 +406,34 @@ export class ControlPlaneDelivery {
         bytes: encoded.bytes.byteLength,
       },
       'config update published',
+    );
+  }
+
+  /**
+   * Re-announces the newest stored version (a resync marker: sidecars on it are confirmed,
+   * those behind see a gap and sync) now and every `headRepeatMs` for `windowMs`, so that
+   * sidecars dialling back after an outage learn the head from one broadcast instead of each
+   * sending a SyncRequest. Only the writer announces, and only while connected; a replica that
+   * (re)gains the lease while one is owed runs the window again.
+   */
+  #announceHeadFor(running: Running, windowMs: number): void {
+    this.#headTimer?.cancel();
+    const repeatMs = this.#options.headRepeatMs ?? DEFAULT_HEAD_REPEAT_MS;
+    const latest = running.store.latest?.snapshot;
+    if (!this.#closed && latest && this.#connected && running.election.isWriter) {
+      running.nc.publish(
+        subjects.configUpdates,
+        encodeMessage(resyncMarker(latest, new Date(this.#wallClock()))),
+      );
+      this.metrics.pushes.inc({ kind: 'head' });
+    }
+    if (this.#closed) return;
+    if (windowMs <= repeatMs) {
+      if (running.election.isWriter) this.#headOwed = false;
+      return;
+    }
+    this.#headTimer = this.#clock.setTimer(repeatMs, () =>
+      this.#announceHeadFor(running, windowMs - repeatMs),
     );
   }
 

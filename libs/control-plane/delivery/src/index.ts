@@ -1,7 +1,12 @@
 // @trellis/control-plane-delivery: the control plane's side of protocol v1 over NATS — stored
 // versions in JetStream KV, the writer lease, config updates, sync replies, per-sidecar sync
 // state, its HTTP endpoints and metrics, and the NATS users of a mesh.
-export { ControlPlaneDelivery, DEFAULT_KV_HISTORY } from './control-plane-delivery.js';
+export {
+  ControlPlaneDelivery,
+  DEFAULT_HEAD_REPEAT_MS,
+  DEFAULT_HEAD_WINDOW_MS,
+  DEFAULT_KV_HISTORY,
+} from './control-plane-delivery.js';
 export type { ControlPlaneDeliveryOptions } from './control-plane-delivery.js';
 export {
   ConfigStore,
@@ -38,11 +43,18 @@ export { ACK_LATENCY_BUCKETS, DeliveryMetrics, METRIC_PREFIX } from './metrics.j
 export type {
   DeliveryMetricsOptions,
   MetricSources,
+  PushKind,
   RejectedSubject,
   RejectionCode,
   StoreWriteOutcome,
   SyncReplyKind,
 } from './metrics.js';
+export {
+  MESH_NATS_AUTH_TIMEOUT_SECONDS,
+  MESH_NATS_WRITE_DEADLINE_SECONDS,
+  trellisNatsLimits,
+} from './nats-limits.js';
+export type { TrellisNatsLimits } from './nats-limits.js';
 export { CONTROL_PLANE_NATS_USER, SIDECAR_NATS_USER, trellisNatsUsers } from './nats-users.js';
 export type { NatsSubjectPermission, TrellisNatsPasswords, TrellisNatsUser } from './nats-users.js';
 export { listenToStatus, readStatusMessage } from './status-listener.js';

@@ -4,6 +4,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProtocolErrorCode } from '@trellis/mesh-protocol';
 import type { UpdateKind } from './config-update.js';
+
+/** What a push announced: a new version (increment or resync marker), or the head again. */
+export type PushKind = UpdateKind | 'head';
 import type { SyncState } from './sync-tracker.js';
 import { SYNC_STATES } from './sync-tracker.js';
 
@@ -91,7 +94,7 @@ export class DeliveryMetrics {
     });
     this.pushes = new Counter({
       name: `${METRIC_PREFIX}config_pushes_total`,
-      help: 'Config updates published (increment, or resync marker)',
+      help: 'Config updates published (increment, resync marker, or head re-announced after a reconnect)',
       labelNames: ['kind'],
       registers,
     });
@@ -130,7 +133,8 @@ export class DeliveryMetrics {
       registers,
     });
     // Every series exists from the start, so rate() and alerts see zeros rather than gaps.
-    for (const kind of ['increment', 'resync'] satisfies UpdateKind[]) this.pushes.inc({ kind }, 0);
+    for (const kind of ['increment', 'resync', 'head'] satisfies PushKind[])
+      this.pushes.inc({ kind }, 0);
     for (const reply of REPLY_KINDS) this.syncRequests.inc({ reply }, 0);
     for (const [subject, codes] of Object.entries(REJECTIONS)) {
       for (const code of codes) this.rejected.inc({ subject, code }, 0);

@@ -57,6 +57,8 @@ export interface SyncResponderOptions {
   readonly metrics: DeliveryMetrics;
   readonly log: DeliveryLogger;
   readonly maxBytes: number;
+  /** Told the version every readable request says its sidecar holds. */
+  readonly onVersionSeen?: (version: number) => void;
 }
 
 /** Subscribes in the control-plane queue group; unsubscribe (or drain) the result to stop. */
@@ -80,6 +82,7 @@ export function serveSyncRequests(nc: NatsConnection, options: SyncResponderOpti
       return;
     }
     const { proxy, version, hash } = read.request;
+    options.onVersionSeen?.(version);
     const latest = await options.latest();
     const reply = syncReplyFor(read.request, latest);
     metrics.syncRequests.inc({ reply: reply.kind });

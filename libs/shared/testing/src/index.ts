@@ -12,6 +12,7 @@ export { LOOPBACK_HOST, renderNatsConfig } from './nats-config.js';
 export type {
   NatsClusterOptions,
   NatsConfigSpec,
+  NatsConnectionLimits,
   NatsCredentials,
   NatsJetStreamConfig,
   NatsSubjectRule,

@@ -86,6 +86,47 @@ describe('renderNatsConfig', () => {
     );
   });
 
+  it('renders connection limits: max_connections, write_deadline and the auth timeout', () => {
+    const text = renderNatsConfig({
+      ...base,
+      limits: { maxConnections: 20000, authTimeoutSeconds: 10, writeDeadlineSeconds: 30 },
+    });
+    expect(text).toBe(
+      [
+        'listen: "127.0.0.1:4222"',
+        'http: "127.0.0.1:8222"',
+        'max_payload: 8388608',
+        'max_connections: 20000',
+        'write_deadline: "30s"',
+        'authorization {',
+        '  timeout: 10',
+        '  users: [',
+        '    {',
+        '      user: "admin"',
+        '      password: "pw"',
+        '    }',
+        '  ]',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses connection limits that are not whole numbers > 0', () => {
+    expect(() => renderNatsConfig({ ...base, limits: { maxConnections: 0 } })).toThrow(
+      expect.objectContaining({
+        code: 'TRL_TESTING_INVALID_OPTION',
+        message: 'maxConnections must be a whole number > 0 (got 0)',
+      }),
+    );
+    expect(() => renderNatsConfig({ ...base, limits: { authTimeoutSeconds: 0.5 } })).toThrow(
+      'authTimeoutSeconds must be a whole number > 0 (got 0.5)',
+    );
+    expect(() => renderNatsConfig({ ...base, limits: { writeDeadlineSeconds: -1 } })).toThrow(
+      'writeDeadlineSeconds must be a whole number > 0 (got -1)',
+    );
+  });
+
   it('refuses a server without users (NATS always runs authenticated)', () => {
     expect(() => renderNatsConfig({ ...base, users: [] })).toThrow(
       expect.objectContaining({

@@ -50,12 +50,28 @@ export interface NatsJetStreamConfig {
   readonly maxFileStore: number;
 }
 
+/**
+ * Client connection limits. Omitted fields keep nats-server's defaults (max_connections 65,536;
+ * 2 s to authenticate; 10 s write deadline), which thousands of clients reconnecting at once on
+ * a small machine can exceed: a client that has not sent CONNECT within the auth timeout is cut
+ * off and dials again, which feeds the storm.
+ */
+export interface NatsConnectionLimits {
+  /** nats-server `max_connections`. */
+  readonly maxConnections?: number;
+  /** Seconds a client has to authenticate after connecting (`authorization.timeout`). */
+  readonly authTimeoutSeconds?: number;
+  /** Seconds a write to a slow client may block before it is cut off (`write_deadline`). */
+  readonly writeDeadlineSeconds?: number;
+}
+
 /** Everything that goes into one server's config file, with all defaults resolved. */
 export interface NatsConfigSpec {
   readonly port: number;
   readonly monitorPort: number;
   readonly serverName?: string;
   readonly maxPayload: number;
+  readonly limits?: NatsConnectionLimits;
   /** Omitted: JetStream disabled. */
   readonly jetstream?: NatsJetStreamConfig;
   readonly users: readonly (NatsUserOptions & { readonly password: string })[];
@@ -87,12 +103,15 @@ export function renderNatsConfig(spec: NatsConfigSpec): string {
     listen: `${LOOPBACK_HOST}:${port(spec.port)}`,
     http: `${LOOPBACK_HOST}:${port(spec.monitorPort)}`,
     max_payload: spec.maxPayload,
+    max_connections: positive('maxConnections', spec.limits?.maxConnections),
+    write_deadline: seconds('writeDeadlineSeconds', spec.limits?.writeDeadlineSeconds),
     jetstream: spec.jetstream && {
       store_dir: spec.jetstream.storeDir,
       max_memory_store: spec.jetstream.maxMemoryStore,
       max_file_store: spec.jetstream.maxFileStore,
     },
     authorization: {
+      timeout: positive('authTimeoutSeconds', spec.limits?.authTimeoutSeconds),
       users: spec.users.map((u) => ({
         user: u.user,
         password: u.password,
@@ -125,6 +144,21 @@ function ruleBlock(user: string, kind: string, rule: NatsSubjectRule): ConfBlock
     );
   }
   return { allow: rule.allow, deny: rule.deny };
+}
+
+function positive(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+    throw new TestingError(
+      'TRL_TESTING_INVALID_OPTION',
+      `${name} must be a whole number > 0 (got ${value})`,
+    );
+  }
+  return value;
+}
+
+/** nats-server reads a duration as a string with a unit. */
+function seconds(name: string, value: number | undefined): string | undefined {
+  return positive(name, value) === undefined ? undefined : `${value}s`;
 }
 
 function port(value: number): number {

@@ -114,6 +114,18 @@ describe('startNatsServer lifecycle', () => {
     await server.stop();
   });
 
+  it('runs with the connection limits given (monitor /varz shows them)', async () => {
+    const server = await startNatsServer({
+      jetstream: false,
+      limits: { maxConnections: 12345, authTimeoutSeconds: 7, writeDeadlineSeconds: 20 },
+    });
+    const varz = await fetchNatsMonitor(server.monitorPort, '/varz');
+    expect(monitorField(varz.body, 'max_connections')).toBe(12345);
+    expect(monitorField(varz.body, 'auth_timeout')).toBe(7);
+    expect(monitorField(varz.body, 'write_deadline')).toBe(20_000_000_000);
+    await server.stop();
+  });
+
   it('stopAllNatsServers() stops every running server', async () => {
     const a = await startNatsServer({ jetstream: false });
     const b = await startNatsServer({ jetstream: false });

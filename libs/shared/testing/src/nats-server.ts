@@ -17,6 +17,7 @@ import { LOOPBACK_HOST, renderNatsConfig } from './nats-config.js';
 import type {
   NatsClusterOptions,
   NatsConfigSpec,
+  NatsConnectionLimits,
   NatsCredentials,
   NatsUserOptions,
 } from './nats-config.js';
@@ -48,6 +49,8 @@ export interface StartNatsServerOptions {
   readonly maxFileStore?: number;
   /** Largest message the server accepts, in bytes (default 8 MiB). */
   readonly maxPayload?: number;
+  /** Connection limits (max_connections, auth timeout, write deadline); default nats-server's. */
+  readonly limits?: NatsConnectionLimits;
   /** Makes this server a cluster node; see startNatsCluster, which fills it in. */
   readonly cluster?: NatsClusterOptions;
   /** Path of the nats-server binary; default findNatsServerBinary(). */
@@ -193,6 +196,7 @@ class NatsServerProcess implements NatsServerHandle, TrackedServer {
       monitorPort: this.monitorPort,
       serverName: this.serverName,
       maxPayload: options.maxPayload ?? 8 * MiB,
+      limits: options.limits,
       jetstream: this.#jetstream
         ? {
             storeDir: this.storeDir,

@@ -1,5 +1,5 @@
 import { buildSnapshot } from '@trellis/config';
-import { makeConfigUpdate } from '@trellis/mesh-protocol';
+import { encodeMessage, makeConfigUpdate } from '@trellis/mesh-protocol';
 import { describe, expect, it } from 'vitest';
 import { danglingRoute, service, snapshotV } from '../testing/fixtures.js';
 import { SnapshotBuildCache } from './build-cache.js';
@@ -55,6 +55,51 @@ describe('SnapshotBuildCache.applyUpdate', () => {
     expect(cache.stats).toEqual({ hits: 2, misses: 3, size: 2 });
     cache.buildFull(snapshotV(2));
     expect(cache.stats.misses).toBe(4);
+  });
+});
+
+describe('SnapshotBuildCache.decodeUpdate', () => {
+  const bytes = encodeMessage(makeConfigUpdate(snapshotV(1), snapshotV(2), at));
+
+  it('decodes equal bytes (from different buffers) once and returns the same update object', () => {
+    const cache = new SnapshotBuildCache();
+    const first = cache.decodeUpdate(bytes, 1024);
+    const copy = new Uint8Array(bytes.byteLength + 4).subarray(2, 2 + bytes.byteLength);
+    copy.set(bytes);
+    expect(cache.decodeUpdate(copy, 1024)).toBe(first);
+    expect(first.version).toBe(2);
+    expect(cache.stats).toEqual({ hits: 1, misses: 1, size: 0 });
+  });
+
+  it('decodes different bytes afresh', () => {
+    const cache = new SnapshotBuildCache();
+    const first = cache.decodeUpdate(bytes, 1024);
+    const other = cache.decodeUpdate(
+      encodeMessage(makeConfigUpdate(snapshotV(2), snapshotV(3), at)),
+      1024,
+    );
+    expect(other).not.toBe(first);
+    expect(other.version).toBe(3);
+  });
+
+  it('does not remember bytes that fail to decode', () => {
+    const cache = new SnapshotBuildCache();
+    const bad = new TextEncoder().encode('{"version":');
+    expect(() => cache.decodeUpdate(bad, 1024)).toThrow(
+      expect.objectContaining({ code: 'TRL_PROTO_MALFORMED' }),
+    );
+    expect(() => cache.decodeUpdate(bad, 1024)).toThrow(
+      expect.objectContaining({ code: 'TRL_PROTO_MALFORMED' }),
+    );
+    expect(cache.stats.hits).toBe(0);
+  });
+
+  it('refuses remembered bytes that exceed a smaller limit', () => {
+    const cache = new SnapshotBuildCache();
+    cache.decodeUpdate(bytes, 1024);
+    expect(() => cache.decodeUpdate(bytes, 10)).toThrow(
+      expect.objectContaining({ code: 'TRL_PROTO_TOO_LARGE' }),
+    );
   });
 });
 

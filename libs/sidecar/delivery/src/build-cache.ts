@@ -1,6 +1,7 @@
 // A process-wide memo of snapshot builds. Every client in a process (the benchmark runs
-// thousands per process) receives the same update and the same full snapshots; validating,
-// sorting and hashing them once is enough, and the clients then share one frozen Snapshot.
+// thousands per process) receives the same update and the same full snapshots; decoding,
+// validating, sorting and hashing them once is enough, and the clients then share one frozen
+// Snapshot (and one decoded update: decoded messages are never mutated).
 //
 // Keys name the inputs by version and content hash. An update's outcome is a function of the
 // base snapshot (its version and hash fix its content) and the update; the update is named by
@@ -10,7 +11,7 @@
 // and the worst case is a resync. `stale` and `gap` are cheap version checks and are not cached.
 import { buildSnapshot } from '@trellis/config';
 import type { ConfigIssue, Snapshot } from '@trellis/config';
-import { applyConfigUpdate } from '@trellis/mesh-protocol';
+import { applyConfigUpdate, decodeConfigUpdate } from '@trellis/mesh-protocol';
 import type { ConfigUpdate, UpdateOutcome, WireSnapshot } from '@trellis/mesh-protocol';
 import { issuesOf } from './issues.js';
 
@@ -31,6 +32,8 @@ export class SnapshotBuildCache {
   // Map iteration order is insertion order: re-inserting on a hit makes the first key the
   // least recently used one.
   readonly #entries = new Map<string, Entry>();
+  /** The last update message decoded (a copy of its bytes) and what it decoded to. */
+  #lastUpdate: { readonly bytes: Buffer; readonly update: ConfigUpdate } | undefined;
   #hits = 0;
   #misses = 0;
 
@@ -41,6 +44,28 @@ export class SnapshotBuildCache {
 
   get stats(): BuildCacheStats {
     return { hits: this.#hits, misses: this.#misses, size: this.#entries.size };
+  }
+
+  /**
+   * `decodeConfigUpdate(bytes, maxBytes)`, decoded once per distinct message in this process:
+   * bytes equal to the last message decoded (each client gets its own copy from NATS) return
+   * the same update object. A message that fails to decode is never remembered.
+   */
+  decodeUpdate(bytes: Uint8Array, maxBytes: number): ConfigUpdate {
+    const last = this.#lastUpdate;
+    if (
+      last !== undefined &&
+      bytes.byteLength <= maxBytes &&
+      last.bytes.equals(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    ) {
+      this.#hits++;
+      return last.update;
+    }
+    this.#misses++;
+    const update = decodeConfigUpdate(bytes, maxBytes);
+    // A copy: the message's bytes may be a view of a buffer NATS reuses.
+    this.#lastUpdate = { bytes: Buffer.from(bytes), update };
+    return update;
   }
 
   /** `applyConfigUpdate(current, update)`, computed once per (base, update) in this process. */
@@ -70,6 +95,7 @@ export class SnapshotBuildCache {
 
   clear(): void {
     this.#entries.clear();
+    this.#lastUpdate = undefined;
   }
 
   #get(key: string): Entry | undefined {

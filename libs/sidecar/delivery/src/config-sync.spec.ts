@@ -30,7 +30,12 @@ interface PendingRequest {
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function harness(
-  options: { initial?: Snapshot; maxQueuedUpdates?: number; apply?: (s: Snapshot) => never } = {},
+  options: {
+    initial?: Snapshot;
+    maxQueuedUpdates?: number;
+    apply?: (s: Snapshot) => never;
+    afterPendingIo?: (fn: () => void) => void;
+  } = {},
 ) {
   const clock = new FakeClock();
   const log = recordingLogger();
@@ -69,6 +74,7 @@ function harness(
     cache: new SnapshotBuildCache(),
     counters,
     maxQueuedUpdates: options.maxQueuedUpdates ?? 64,
+    afterPendingIo: options.afterPendingIo,
     onAccepted: (s, origin) => accepted.push([s.version, origin]),
   });
   const last = (): PendingRequest => {
@@ -450,13 +456,129 @@ describe('ConfigSync: increments', () => {
   it('does not loop on a version it refused', async () => {
     const h = await syncedTo(1);
     h.sync.onUpdate({ ...update(1, 2), added: [danglingRoute()] });
-    h.sync.onUpdate(update(2, 3)); // gap after the refusal
+    h.sync.onUpdate({ ...update(5, 6) }); // gap after the refusal
     await h.last().reply({
       kind: 'full',
-      snapshot: { version: 3, hash: 'sha256:x', resources: [danglingRoute()] },
+      snapshot: { version: 6, hash: 'sha256:x', resources: [danglingRoute()] },
     });
-    expect(h.summary()).toEqual(['nack:1/rejected 2', 'nack:1/rejected 3']);
+    expect(h.summary()).toEqual(['nack:1/rejected 2', 'nack:1/rejected 6']);
     expect(h.sync.phase).toBe('idle');
+  });
+
+  it('applies the increment after a refused version on top of the refused content, without a sync', async () => {
+    const h = await syncedTo(1);
+    const refused = snapshotV(2);
+    // Version 2 as announced: services s1, s2 and a dangling route (refused).
+    const bad = { ...update(1, 2), added: [...update(1, 2).added, danglingRoute()] };
+    h.sync.onUpdate({ ...bad, hash: 'sha256:refused' });
+    // Version 3 fixes it: removes the route and adds s3, based on the refused version 2.
+    const fix = makeConfigUpdate({ ...refused, hash: 'sha256:refused' }, snapshotV(3), at);
+    h.sync.onUpdate({
+      ...fix,
+      removed: [{ kind: 'Route', namespace: 'shop', name: 'to-ghost' }],
+    });
+    expect(h.requests).toHaveLength(1);
+    expect(h.summary()).toEqual(['nack:1/rejected 2', 'ack:3']);
+    expect(h.holder.current?.snapshot.hash).toBe(snapshotV(3).hash);
+  });
+
+  it('refuses again, without a sync, an increment that leaves the refused content invalid', async () => {
+    const h = await syncedTo(1);
+    h.sync.onUpdate({ ...update(1, 2), added: [danglingRoute()], hash: 'sha256:refused' });
+    h.sync.onUpdate({ ...update(2, 3), hash: 'sha256:still-refused' });
+    expect(h.requests).toHaveLength(1);
+    expect(h.summary()).toEqual(['nack:1/rejected 2', 'nack:1/rejected 3']);
+    expect(h.holder.current?.snapshot.version).toBe(1);
+  });
+});
+
+describe('ConfigSync: after a reconnect', () => {
+  const head = (n: number): ConfigUpdate => ({
+    version: n,
+    baseVersion: 0,
+    hash: snapshotV(n).hash,
+    added: [],
+    changed: [],
+    removed: [],
+    publishedAt: at.toISOString(),
+  });
+
+  it('is confirmed by a head announcement of the version in force, without a sync request', async () => {
+    const h = await syncedTo(2);
+    h.sync.awaitHead(1_500);
+    h.clock.advance(400);
+    h.sync.onUpdate(head(2));
+    h.clock.advance(5_000);
+    expect(h.requests).toHaveLength(1);
+    expect(h.sync.confirmedAt).toBe(WALL);
+    expect(h.counters).toMatchObject({ headConfirmations: 1, resyncs: 1, syncRequests: 1 });
+    expect(h.statuses).toEqual([]);
+  });
+
+  it('syncs when the head announces a newer version it cannot apply', async () => {
+    const h = await syncedTo(2);
+    h.sync.awaitHead(1_500);
+    h.sync.onUpdate(head(3));
+    expect(h.requests).toHaveLength(2);
+    await h.last().reply(full(snapshotV(3)));
+    expect(h.summary()).toEqual(['ack:3']);
+    expect(h.counters.headConfirmations).toBe(0);
+  });
+
+  it('applies an increment on the version in force that arrives while it waits', async () => {
+    const h = await syncedTo(2);
+    h.sync.awaitHead(1_500);
+    h.sync.onUpdate(update(2, 3));
+    h.clock.advance(5_000);
+    expect(h.requests).toHaveLength(1);
+    expect(h.summary()).toEqual(['ack:3']);
+  });
+
+  it('syncs when the head names the version in force with another hash', async () => {
+    const h = await syncedTo(2);
+    h.sync.awaitHead(1_500);
+    h.sync.onUpdate({ ...head(2), hash: 'sha256:other' });
+    expect(h.requests).toHaveLength(2);
+  });
+
+  it('syncs once the wait ends without any announcement', async () => {
+    const h = await syncedTo(2);
+    h.sync.awaitHead(1_500);
+    h.clock.advance(1_499);
+    expect(h.requests).toHaveLength(1);
+    h.clock.advance(1);
+    expect(h.requests).toHaveLength(2);
+    expect(h.last().request.version).toBe(2);
+  });
+
+  it('asks at once when a sync is already waiting to retry', async () => {
+    const h = harness();
+    h.sync.requestSync('connect');
+    await h.last().fail(new Error('no responders'));
+    expect(h.sync.phase).toBe('backoff');
+    h.sync.awaitHead(1_500);
+    expect(h.requests).toHaveLength(2);
+  });
+
+  it('when the wait ends, reads a head that already arrived before it sends a request', async () => {
+    const deferred: (() => void)[] = [];
+    const h = harness({ afterPendingIo: (fn) => deferred.push(fn) });
+    h.sync.requestSync('connect');
+    await h.last().reply(full(snapshotV(2)));
+    h.sync.awaitHead(1_500);
+    h.clock.advance(1_500);
+    h.sync.onUpdate(head(2)); // read in the same event-loop turn, after the timer
+    for (const fn of deferred.splice(0)) fn();
+    expect(h.requests).toHaveLength(1);
+    expect(h.counters.headConfirmations).toBe(1);
+  });
+
+  it('cancels the wait on stop()', async () => {
+    const h = await syncedTo(2);
+    h.sync.awaitHead(1_500);
+    h.sync.stop();
+    h.clock.advance(5_000);
+    expect(h.requests).toHaveLength(1);
   });
 });
 

@@ -10,6 +10,12 @@
 // a sync while one is in flight marks "again", and the machine syncs once more after a backoff
 // step; it does the same when, after a sync and its queue, a newer version is known than the one
 // in force or refused. So no update is lost, none is applied out of order, nothing loops tightly.
+//
+// After a reconnect the machine first waits a short while for the control plane's head
+// announcement (docs/protocol.md, Outages): one broadcast that tells the whole fleet the newest
+// version. A sidecar on that version is confirmed without a SyncRequest; one behind sees a gap
+// and syncs; one that hears nothing syncs when the wait ends. So a NATS restart costs one sync
+// per sidecar that missed something, not one per sidecar.
 import { formatIssue } from '@trellis/config';
 import type { ConfigIssue, Snapshot } from '@trellis/config';
 import { ProtocolError } from '@trellis/mesh-protocol';
@@ -72,6 +78,12 @@ export interface ConfigSyncOptions {
   readonly counters: DeliveryCounters;
   /** Bound on updates held back during a sync (each can be megabytes). */
   readonly maxQueuedUpdates: number;
+  /**
+   * Runs `fn` after the I/O already received (default: at once). The client passes
+   * setImmediate: when the head wait's timer fires late on a busy event loop, a head announcement
+   * may be waiting in the socket, and it should be read before a SyncRequest is sent.
+   */
+  readonly afterPendingIo?: (fn: () => void) => void;
   /** Called after every accepted snapshot except the persisted one (persistence hooks here). */
   readonly onAccepted?: (snapshot: Snapshot, origin: ConfigOrigin) => void;
 }
@@ -82,10 +94,16 @@ export class ConfigSync {
   #origin: ConfigOrigin;
   #appliedAt: number | undefined;
   #lastSyncAt: number | undefined;
+  #confirmedAt: number | undefined;
+  #headWait: Timer | undefined;
   #lastNack: NackRecord | undefined;
   /** The last version refused: a replay of it (update or full) is not built again. Versions name
    *  one content each (protocol), so the version alone identifies it. */
   #refusedVersion: number | undefined;
+  /** The content of the last refused version as announced (unverified: it could not be built).
+   *  The control plane's next increment is based on it, so keeping it lets the sidecar apply
+   *  that increment without a full sync: a NACK across the fleet costs no resync burst. */
+  #refusedBase: Snapshot | undefined;
   /** Newest version announced by any update or full snapshot seen. */
   #latestSeen = 0;
   #phase: SyncPhase = 'idle';
@@ -127,6 +145,12 @@ export class ConfigSync {
     return this.#appliedAt;
   }
 
+  /** Wall-clock ms the control plane last confirmed the version in force: a sync answer or a
+   *  head announcement of exactly that version. */
+  get confirmedAt(): number | undefined {
+    return this.#confirmedAt;
+  }
+
   /** Number of updates held back for after the sync in progress. */
   get queued(): number {
     return this.#queue.length;
@@ -162,11 +186,55 @@ export class ConfigSync {
     }
   }
 
+  /**
+   * After a reconnect: waits up to `waitMs` for the control plane's head announcement (any
+   * update) before asking for the state of the world. While a sync is in flight or waiting to
+   * retry, this is a plain requestSync('reconnect').
+   */
+  awaitHead(waitMs: number): void {
+    if (this.#stopped) return;
+    if (this.#phase !== 'idle') {
+      this.requestSync('reconnect');
+      return;
+    }
+    this.#o.counters.resyncs++;
+    this.#headWait?.cancel();
+    // Anything that starts a sync meanwhile cancels this timer (#send), so it fires when idle.
+    const timer = this.#o.clock.setTimer(waitMs, () => {
+      const afterIo = this.#o.afterPendingIo ?? ((fn: () => void) => fn());
+      afterIo(() => {
+        // A head read meanwhile settled it (onUpdate cleared the wait).
+        if (this.#headWait !== timer || this.#stopped) return;
+        this.#headWait = undefined;
+        void this.#send();
+      });
+    });
+    this.#headWait = timer;
+  }
+
   /** A decoded config update from trellis.v1.config.updates. */
   onUpdate(update: ConfigUpdate): void {
     if (this.#stopped) return;
     this.#o.counters.updatesReceived++;
     this.#latestSeen = Math.max(this.#latestSeen, update.version);
+    if (this.#headWait !== undefined) {
+      this.#headWait.cancel();
+      this.#headWait = undefined;
+      if (update.version === this.#inForce?.version && update.hash === this.#inForce.hash) {
+        // The head is the version in force: nothing was missed while disconnected.
+        this.#o.counters.headConfirmations++;
+        this.#o.counters.updatesStale++;
+        this.#confirmedAt = this.#o.wallClock();
+        return;
+      }
+      if (update.version <= (this.#inForce?.version ?? 0)) {
+        // Not newer, yet not the version in force (a lagging replica, another hash): ask.
+        this.#o.counters.updatesStale++;
+        this.requestSync('reconnect');
+        return;
+      }
+      // Newer: an increment on the version in force applies as usual; anything else is a gap.
+    }
     if (this.#phase === 'requesting') {
       this.#enqueue(update);
       return;
@@ -198,12 +266,16 @@ export class ConfigSync {
     this.#stopped = true;
     this.#retry?.cancel();
     this.#retry = undefined;
+    this.#headWait?.cancel();
+    this.#headWait = undefined;
     this.#queue = [];
   }
 
   // === the sync cycle ===
 
   async #send(): Promise<void> {
+    this.#headWait?.cancel();
+    this.#headWait = undefined;
     this.#phase = 'requesting';
     this.#again = false;
     this.#o.counters.syncRequests++;
@@ -231,6 +303,7 @@ export class ConfigSync {
         return;
       case 'current':
         this.#lastSyncAt = this.#o.wallClock();
+        this.#confirmedAt = this.#lastSyncAt;
         if (
           reply.version !== (this.#inForce?.version ?? 0) ||
           reply.hash !== (this.#inForce?.hash ?? '')
@@ -248,6 +321,7 @@ export class ConfigSync {
         break;
       case 'full':
         this.#lastSyncAt = this.#o.wallClock();
+        this.#confirmedAt = this.#lastSyncAt;
         this.#o.counters.fullSyncs++;
         this.#applyFull(reply.snapshot);
         break;
@@ -318,6 +392,7 @@ export class ConfigSync {
     }
     const built = this.#o.cache.buildFull(wire);
     if (built.kind === 'invalid') {
+      this.#refusedBase = { version: wire.version, hash: wire.hash, resources: wire.resources };
       this.#nack(wire.version, built.issues);
       return;
     }
@@ -348,7 +423,14 @@ export class ConfigSync {
       this.#o.counters.updatesStale++;
       return;
     }
-    const outcome = this.#o.cache.applyUpdate(this.#inForce, update);
+    const refused = this.#refusedBase;
+    const base =
+      refused !== undefined &&
+      update.baseVersion === refused.version &&
+      refused.version > (this.#inForce?.version ?? 0)
+        ? refused
+        : this.#inForce;
+    const outcome = this.#o.cache.applyUpdate(base, update);
     switch (outcome.kind) {
       case 'stale':
         this.#o.counters.updatesStale++;
@@ -372,6 +454,11 @@ export class ConfigSync {
         this.requestSync('hash-mismatch');
         return;
       case 'invalid':
+        this.#refusedBase = {
+          version: update.version,
+          hash: update.hash,
+          resources: outcome.resources,
+        };
         this.#nack(update.version, issuesOf(outcome.error));
         return;
       case 'applied':
@@ -385,6 +472,7 @@ export class ConfigSync {
   #install(snapshot: Snapshot, origin: ConfigOrigin): boolean {
     const result = this.#applySafely(snapshot);
     if (!result.accepted) {
+      this.#refusedBase = snapshot;
       this.#nack(snapshot.version, result.issues);
       return false;
     }
@@ -407,6 +495,7 @@ export class ConfigSync {
 
   #accept(snapshot: Snapshot, origin: ConfigOrigin): void {
     this.#inForce = snapshot;
+    this.#refusedBase = undefined;
     this.#origin = origin;
     this.#appliedAt = this.#o.wallClock();
     this.#latestSeen = Math.max(this.#latestSeen, snapshot.version);

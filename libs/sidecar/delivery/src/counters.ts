@@ -31,6 +31,8 @@ export const DELIVERY_COUNTERS = [
   'heartbeats',
   /** NATS reconnects of the same connection. */
   'reconnects',
+  /** Reconnects settled by the control plane's head announcement, without a SyncRequest. */
+  'headConfirmations',
   /** Persisted snapshot files written. */
   'persistWrites',
   'persistFailures',
