@@ -101,7 +101,13 @@ function resendUnsent(request: ProxyRequest, error: UpstreamError | undefined, r
 }
 
 async function attempt(next: (r: ProxyRequest) => Promise<ProxyResponse>, request: ProxyRequest) {
-  request.attemptDeadlineAt = request.deadline?.attemptDeadlineAt(request.clock.now()) ?? Infinity;
+  // Only a per-try limit that ends before the overall deadline gets a timer of its own here:
+  // the overall deadline belongs to the timeout layer, and two timers for the same instant
+  // would race over which error the client sees.
+  const deadline = request.deadline;
+  const now = request.clock.now();
+  request.attemptDeadlineAt =
+    deadline?.attemptLimit(now) === 'per-try' ? deadline.attemptDeadlineAt(now) : Infinity;
   try {
     return { response: await next(request), error: undefined };
   } catch (error) {
