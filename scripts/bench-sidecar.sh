@@ -5,7 +5,8 @@
 # Extra arguments go to peers.sh (e.g. --rounds 1 --peers direct,haproxy,candidate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-harness=../shared/bench/peers.sh
+# PEERS_SH: another copy of the harness (e.g. one with a local fix); the default is the shared one.
+harness=${PEERS_SH:-../shared/bench/peers.sh}
 if [ ! -x "$harness" ] && [ ! -f "$harness" ]; then
   echo "bench:sidecar needs the shared bench harness at $harness" >&2
   exit 1
