@@ -18,7 +18,7 @@ import type {
   UpstreamTarget,
 } from './upstream.js';
 
-const DEFAULT_POOL: UpstreamPoolSettings = Object.freeze({
+export const DEFAULT_POOL: UpstreamPoolSettings = Object.freeze({
   connectTimeoutMs: 1000,
   idleTimeoutMs: 60_000,
   maxConnections: 1024,
@@ -26,7 +26,7 @@ const DEFAULT_POOL: UpstreamPoolSettings = Object.freeze({
   maxRequestsPerConnection: undefined,
 });
 
-function fromH1Error(error: H1Error): UpstreamError {
+export function fromH1Error(error: H1Error): UpstreamError {
   // A reused connection that died before the socket took a byte of the request and before any
   // response byte cannot have delivered it: any method may be resent. If the request may have
   // been written, the pool's `retriable` (reused, no response byte) only marks a stale

@@ -60,6 +60,50 @@ export interface ProxyRequest {
 
 export type Cancellation = 'request-timeout' | 'grpc-deadline' | 'client-gone';
 
+/** A request as it enters the layers: nothing routed, picked or attempted yet. */
+export function newProxyRequest(init: {
+  readonly exchange: DownstreamExchange;
+  readonly runtime: ProxyRuntime;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly requestId: string;
+  readonly headers: FlatHeaders;
+  readonly body: RequestBodyFeed | undefined;
+}): ProxyRequest {
+  const { exchange } = init;
+  return {
+    exchange,
+    runtime: init.runtime,
+    clock: init.clock,
+    random: init.random,
+    startedAt: init.clock.now(),
+    requestId: init.requestId,
+    headers: init.headers,
+    record: {
+      route: undefined,
+      destination: undefined,
+      endpoint: undefined,
+      attempts: 0,
+      retryReasons: [],
+      error: undefined,
+      faultInjected: false,
+    },
+    route: undefined,
+    destination: undefined,
+    upstreamTarget: exchange.target,
+    upstreamAuthority: exchange.authority,
+    body: init.body,
+    deadline: undefined,
+    endpoint: undefined,
+    upstream: undefined,
+    attempt: 1,
+    attemptDeadlineAt: Infinity,
+    cancelled: undefined,
+    onCancel: undefined,
+    trace: undefined,
+  };
+}
+
 export function cancel(request: ProxyRequest, reason: Cancellation): void {
   if (request.cancelled) return;
   request.cancelled = reason;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { errors } from '@trellis/sidecar-resilience';
 import type { Clock } from '@trellis/time';
 import type { Handler, ProxyRequest } from './context.js';
-import { cancel } from './context.js';
+import { cancel, newProxyRequest } from './context.js';
 import type { DownstreamExchange } from './exchange.js';
 import { forwardableHeaders, getHeader } from './flat-headers.js';
 import type { FlatHeaders } from './flat-headers.js';
@@ -67,39 +67,17 @@ export class Proxy {
       headers.push('x-request-id', requestId);
     }
     appendForwardedFor(headers, exchange.remoteAddress);
-    const request: ProxyRequest = {
+    const request = newProxyRequest({
       exchange,
       runtime,
       clock: options.clock,
       random: options.random,
-      startedAt: options.clock.now(),
       requestId,
       headers,
-      record: {
-        route: undefined,
-        destination: undefined,
-        endpoint: undefined,
-        attempts: 0,
-        retryReasons: [],
-        error: undefined,
-        faultInjected: false,
-      },
-      route: undefined,
-      destination: undefined,
-      upstreamTarget: exchange.target,
-      upstreamAuthority: exchange.authority,
       body: exchange.hasBody
         ? new RequestBodyFeed(exchange.body, options.replayLimitBytes)
         : undefined,
-      deadline: undefined,
-      endpoint: undefined,
-      upstream: undefined,
-      attempt: 1,
-      attemptDeadlineAt: Infinity,
-      cancelled: undefined,
-      onCancel: undefined,
-      trace: undefined,
-    };
+    });
     request.trace = options.tracer?.startRequest(request, options.listenerName ?? 'outbound');
     exchange.onAbort(() => cancel(request, 'client-gone'));
     options.stack(request).then(

@@ -12,10 +12,9 @@ import type { HostPort } from '@trellis/address';
 import { H1Pool } from '@trellis/sidecar-h1';
 import type { H1Error, H1ResponseHandler, RequestHandle } from '@trellis/sidecar-h1';
 import type { RequestHead } from '@trellis/sidecar-h1-server';
-import type { TrellisErrorCode } from '@trellis/sidecar-resilience';
 import type { Clock } from '@trellis/time';
 import type { Handler, ProxyRequest } from './context.js';
-import { cancel, compose } from './context.js';
+import { cancel, compose, newProxyRequest } from './context.js';
 import type { DownstreamExchange, ResponseWriter } from './exchange.js';
 import { forwardableHeaders, getHeader, lowerCaseNames } from './flat-headers.js';
 import type { FlatHeaders } from './flat-headers.js';
@@ -27,7 +26,9 @@ import type { CompletedRequest } from './proxy.js';
 import { UpstreamBody, localResponse } from './response.js';
 import type { BodyOutcome, ProxyResponse, ResponseBody } from './response.js';
 import type { ProxyRuntime } from './runtime.js';
-import { UpstreamError, targetKey } from './upstream.js';
+import { DEFAULT_POOL, fromH1Error } from './connectors.js';
+import { UPSTREAM_FAILURE_CODES, targetKey } from './upstream.js';
+import type { UpstreamError } from './upstream.js';
 import type { UpstreamCall, UpstreamTarget } from './upstream.js';
 
 export interface UpgradeOptions {
@@ -43,44 +44,8 @@ export interface UpgradeOptions {
   readonly onComplete?: (completed: CompletedRequest) => void;
 }
 
-const DEFAULT_POOL = Object.freeze({
-  connectTimeoutMs: 1000,
-  idleTimeoutMs: 60_000,
-  maxConnections: 1024,
-  maxPendingRequests: 1024,
-});
-
-const failureCodes: Record<UpstreamError['failure'], TrellisErrorCode> = {
-  'connect-failure': 'TRL_UPSTREAM_CONNECT_FAILURE',
-  'connect-timeout': 'TRL_UPSTREAM_CONNECT_TIMEOUT',
-  reset: 'TRL_UPSTREAM_RESET',
-  'refused-stream': 'TRL_UPSTREAM_RESET',
-  'protocol-error': 'TRL_UPSTREAM_PROTOCOL_ERROR',
-  'per-try-timeout': 'TRL_PER_TRY_TIMEOUT',
-  'pool-overflow': 'TRL_OVERLOADED',
-};
-
-function upstreamErrorOf(error: H1Error): UpstreamError {
-  const options = { retriableAnyMethod: error.retriable, cause: error };
-  switch (error.code) {
-    case 'TRL_H1_CONNECT_TIMEOUT':
-      return new UpstreamError('connect-timeout', error.message, options);
-    case 'TRL_H1_CONNECT_REFUSED':
-    case 'TRL_H1_CONNECT_FAILED':
-    case 'TRL_H1_POOL_CLOSED':
-      return new UpstreamError('connect-failure', error.message, options);
-    case 'TRL_H1_POOL_QUEUE_FULL':
-      return new UpstreamError('pool-overflow', error.message, options);
-    case 'TRL_H1_PARSE_ERROR':
-    case 'TRL_H1_INVALID_REQUEST':
-      return new UpstreamError('protocol-error', error.message, options);
-    default:
-      return new UpstreamError('reset', error.message, options);
-  }
-}
-
 function failureResponse(request: ProxyRequest, error: UpstreamError): ProxyResponse {
-  const response = localResponse(failureCodes[error.failure], error.message);
+  const response = localResponse(UPSTREAM_FAILURE_CODES[error.failure], error.message);
   request.record.error ??= getHeader(response.headers, 'x-trellis-error');
   return response;
 }
@@ -339,37 +304,15 @@ export class UpgradeProxy {
     if (exchange.remoteAddress) headers.push('x-forwarded-for', exchange.remoteAddress);
     // The two hop-by-hop fields that make it an upgrade, which forwardableHeaders dropped.
     headers.push('connection', 'upgrade', 'upgrade', head.upgrade);
-    const request: ProxyRequest = {
+    const request = newProxyRequest({
       exchange,
       runtime,
       clock: options.clock,
       random: options.random,
-      startedAt: options.clock.now(),
       requestId,
       headers,
-      record: {
-        route: undefined,
-        destination: undefined,
-        endpoint: undefined,
-        attempts: 0,
-        retryReasons: [],
-        error: undefined,
-        faultInjected: false,
-      },
-      route: undefined,
-      destination: undefined,
-      upstreamTarget: exchange.target,
-      upstreamAuthority: exchange.authority,
       body: undefined,
-      deadline: undefined,
-      endpoint: undefined,
-      upstream: undefined,
-      attempt: 1,
-      attemptDeadlineAt: Infinity,
-      cancelled: undefined,
-      onCancel: undefined,
-      trace: undefined,
-    };
+    });
     exchange.onAbort(() => cancel(request, 'client-gone'));
     this.#stack(request).then(
       (response) => this.#respond(request, exchange, response, rest),
@@ -499,7 +442,7 @@ export class UpgradeProxy {
           onTrailers: () => undefined,
           onEnd: () => body?.end(undefined),
           onError(error) {
-            const failure = upstreamErrorOf(error);
+            const failure = fromH1Error(error);
             if (body) body.fail(failure);
             else resolve(failureResponse(request, failure));
           },
@@ -526,7 +469,7 @@ export class UpgradeProxy {
             handler,
           );
         } catch (error) {
-          resolve(failureResponse(request, upstreamErrorOf(error as H1Error)));
+          resolve(failureResponse(request, fromH1Error(error as H1Error)));
           return;
         }
         const call: UpstreamCall = {

@@ -1,6 +1,7 @@
 // The proxy's view of an upstream call, whatever the protocol: the HTTP/1.1 pool and the h2c
 // pool are adapted to this one interface (see connectors.ts), so layers never branch on it.
 import type { Protocol } from '@trellis/config';
+import type { TrellisErrorCode } from '@trellis/sidecar-resilience';
 import type { FlatHeaders } from './flat-headers.js';
 
 export interface UpstreamHead {
@@ -102,3 +103,14 @@ export class UpstreamError extends Error {
 }
 
 export const targetKey = (t: UpstreamTarget): string => `${t.protocol}/${t.address}:${t.port}`;
+
+/** The proxy answer each upstream failure becomes when it is not retried. */
+export const UPSTREAM_FAILURE_CODES: Readonly<Record<UpstreamFailure, TrellisErrorCode>> = {
+  'connect-failure': 'TRL_UPSTREAM_CONNECT_FAILURE',
+  'connect-timeout': 'TRL_UPSTREAM_CONNECT_TIMEOUT',
+  reset: 'TRL_UPSTREAM_RESET',
+  'refused-stream': 'TRL_UPSTREAM_RESET',
+  'protocol-error': 'TRL_UPSTREAM_PROTOCOL_ERROR',
+  'per-try-timeout': 'TRL_PER_TRY_TIMEOUT',
+  'pool-overflow': 'TRL_OVERLOADED',
+};

@@ -20,18 +20,7 @@ import type { Layer, ProxyRequest } from '../context.js';
 import { getHeader } from '../flat-headers.js';
 import { localResponse } from '../response.js';
 import type { ProxyResponse } from '../response.js';
-import { UpstreamError } from '../upstream.js';
-import type { UpstreamFailure } from '../upstream.js';
-
-const failureCodes: Readonly<Record<UpstreamFailure, TrellisErrorCode>> = {
-  'connect-failure': 'TRL_UPSTREAM_CONNECT_FAILURE',
-  'connect-timeout': 'TRL_UPSTREAM_CONNECT_TIMEOUT',
-  reset: 'TRL_UPSTREAM_RESET',
-  'refused-stream': 'TRL_UPSTREAM_RESET',
-  'protocol-error': 'TRL_UPSTREAM_PROTOCOL_ERROR',
-  'per-try-timeout': 'TRL_PER_TRY_TIMEOUT',
-  'pool-overflow': 'TRL_OVERLOADED',
-};
+import { UPSTREAM_FAILURE_CODES, UpstreamError } from '../upstream.js';
 
 function outcomeOf(
   response: ProxyResponse | undefined,
@@ -63,7 +52,7 @@ function failureResponse(
 ): ProxyResponse {
   const code: TrellisErrorCode = budgetExhausted
     ? 'TRL_BUDGET_EXHAUSTED'
-    : failureCodes[error.failure];
+    : UPSTREAM_FAILURE_CODES[error.failure];
   request.record.error = errors[code].headerValue;
   return localResponse(code, `${error.message} (attempt ${request.attempt})`);
 }
