@@ -7,7 +7,7 @@
 #                           and drops OTEL_EXPORTER_OTLP_ENDPOINT (no exporter);
 #   BENCH_TELEMETRY=on-<P>  access log on (JSON lines on stdout) and tracing at P % (0-100),
 #                           exported to OTEL_EXPORTER_OTLP_ENDPOINT, which must be set.
-#   BENCH_CANDIDATE_DIR     where the config and the log copy go (default tmp/bench-candidate): a
+#   BENCH_CANDIDATE_DIR     where the config goes (default tmp/bench-candidate): a
 #                           run with a directory of its own never rewrites a config that another
 #                           running sidecar watches.
 set -euo pipefail
@@ -31,10 +31,8 @@ case ${BENCH_TELEMETRY:-} in
     ;;
 esac
 mkdir -p "$config_dir"
-# The harness deletes its own copy of this log when a run fails; keep one here as well. tee
-# ignores the harness's SIGTERM to the process group: it must outlive the draining sidecar and
-# end when the sidecar closes its output, or the sidecar's last writes hit a broken pipe.
-exec > >(trap '' TERM && exec tee -a "$config_dir/candidate.log") 2>&1
+# Output goes straight to the harness's log file (it keeps a copy in its --out folder), as a
+# container's stdout goes to its runtime: no extra process copies it on the proxy's core.
 echo "bench-candidate: start $(date -u +%FT%TZ) LISTEN_PORT=$LISTEN_PORT${BENCH_TELEMETRY:+ BENCH_TELEMETRY=$BENCH_TELEMETRY}"
 cat > "$config_dir/bench.yaml" <<YAML
 apiVersion: trellis.dev/v1alpha1

@@ -15,7 +15,8 @@
 #                command says so
 set -euo pipefail
 cd "$(dirname "$0")/.."
-harness=../shared/bench/peers.sh
+# PEERS_SH: another copy of the harness (e.g. one with a local fix); the default is the shared one.
+harness=${PEERS_SH:-../shared/bench/peers.sh}
 variants=(off on-1 on-100)
 loads=h1-max,h2c-max
 # peers.sh's default placement, passed explicitly because the sink must share the load CPU.
@@ -256,7 +257,7 @@ done
   echo "Command: \`npm run bench:telemetry${cli_args:+ -- $cli_args}\`: per round, for off, on-1 and on-100 in turn, \`$harness ${peers_args[*]} --out DIR --candidate 'BENCH_TELEMETRY=<variant> OTEL_EXPORTER_OTLP_ENDPOINT=<sink> bash scripts/bench-candidate.sh'\` (raw records in \`$base\`)."
   echo "Machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), Node.js $(node --version), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- apps libs || echo ' plus uncommitted changes in apps/ or libs/'); load average $load_before before, $load_after after; the harness found the machine busy before $busy of $((rounds * ${#variants[@]})) runs$( ((failed_runs == 0)) || echo "; $failed_runs failed run(s) were run again (kept as *.failed)")."
   echo
-  echo "off: access log off, tracing at 0 %, no exporter. on-1: access log on (one JSON line per request on stdout, piped through the candidate script's tee to a file), metrics (always recorded, not scraped), tracing at 1 % exported by OTLP/HTTP (JSON, batched) to a local sink on the load CPU; on-100: the same at 100 %. Proxy CPU is the sidecar's process group, tee included, as a share of one core."
+  echo "off: access log off, tracing at 0 %, no exporter. on-1: access log on (one JSON line per request on stdout, written to the harness's log file), metrics (always recorded, not scraped), tracing at 1 % exported by OTLP/HTTP (JSON, batched) to a local sink on the load CPU; on-100: the same at 100 %. Proxy CPU is the sidecar's process group as a share of one core."
   echo
   cat "$base/table.md"
 } >"$base/section.md"
