@@ -3,9 +3,8 @@
 // static file, the control plane) is wired by the caller through `holder`.
 import type { HostPort } from '@trellis/address';
 import { formatHostPort } from '@trellis/address';
-import { formatIssue } from '@trellis/config';
 import { errors } from '@trellis/sidecar-resilience';
-import { ConfigHolder } from '@trellis/sidecar-runtime';
+import { ConfigHolder, configView } from '@trellis/sidecar-runtime';
 import type { AdminEndpoints } from '@trellis/sidecar-admin';
 import type { Clock } from '@trellis/time';
 import type { Handler } from './context.js';
@@ -165,27 +164,7 @@ export class Sidecar {
           this.ready
             ? { status: 200, body: 'ready\n' }
             : { status: 503, body: this.#draining ? 'draining\n' : 'not ready\n' },
-        '/config': () => {
-          const current = this.holder.current;
-          const rejection = this.holder.lastRejection;
-          return {
-            status: current ? 200 : 503,
-            body: {
-              version: current?.snapshot.version ?? null,
-              hash: current?.snapshot.hash ?? null,
-              appliedAt: current ? new Date(current.appliedAt).toISOString() : null,
-              lastRejection: rejection
-                ? {
-                    version: rejection.version,
-                    at: new Date(rejection.at).toISOString(),
-                    issues: rejection.issues.map(formatIssue),
-                  }
-                : null,
-              hosts: current?.runtime.routes.hosts() ?? [],
-              resources: current?.snapshot.resources ?? [],
-            },
-          };
-        },
+        '/config': () => configView(this.holder, (runtime) => runtime.routes.hosts()),
         '/clusters': () => {
           const runtime = this.holder.current?.runtime;
           const clusters = runtime ? [...runtime.clusters()] : [];
