@@ -4,9 +4,7 @@ import cluster from 'node:cluster';
 import { availableParallelism, hostname } from 'node:os';
 import { pino } from 'pino';
 import { formatHostPort } from '@trellis/address';
-import { formatIssue } from '@trellis/config';
 import { createAdminServer } from '@trellis/sidecar-admin';
-import { ControlPlaneClient } from '@trellis/sidecar-delivery';
 import { PoolConnector, Sidecar } from '@trellis/sidecar-proxy';
 import {
   AccessLog,
@@ -17,9 +15,10 @@ import {
   accessLogSettingsFor,
   tracingSettingsFor,
 } from '@trellis/sidecar-telemetry';
-import { StaticConfig } from '@trellis/sidecar-runtime';
 import { systemClock } from '@trellis/time';
 import { runPrimary } from './cluster/primary.js';
+import { configSource } from './config-source.js';
+import type { ConfigSource } from './config-source.js';
 import { linkToPrimary, workerNumber, workerViews } from './cluster/worker.js';
 import { parseSidecarFlags, usage } from './flags.js';
 import type { SidecarFlags } from './flags.js';
@@ -95,76 +94,24 @@ sidecar.holder.onApplied((applied) => {
   }
 });
 
-/** Where config comes from: both sources report the same way and stop on shutdown. */
-interface ConfigSource {
-  start(): Promise<unknown>;
-  stop(): Promise<void> | void;
-  views: Record<string, () => { status: number; body: unknown }>;
-}
-
 /** In a cluster worker config comes from the primary, which owns the file or the control plane. */
 const fromPrimary = workerNumber() === undefined ? undefined : linkToPrimary(sidecar.holder, log);
 
-function configSource(): ConfigSource {
-  if (fromPrimary) return fromPrimary;
-  const nats = flags.nats;
-  if (nats) {
-    const client = new ControlPlaneClient({
-      servers: nats.servers,
-      user: nats.user,
-      password: nats.password,
-      identity: {
-        namespace: flags.namespace,
-        pod: flags.pod,
-        service: flags.service,
-        role: flags.role,
-        labels: {},
-        startedAt: new Date().toISOString(),
-      },
-      holder: sidecar.holder,
-      persistPath: nats.stateFile,
-      log,
-    });
-    const summaries =
+const source: ConfigSource =
+  fromPrimary ??
+  configSource(flags, sidecar.holder, log, {
+    onRejected: () => sidecar.stats.increment('config_rejected'),
+    summaries:
       summaryWindows &&
-      new SummaryPublisher({
-        windows: summaryWindows,
-        identity: telemetryIdentity,
-        clock: systemClock,
-        publish: (payload) => client.publishTelemetry(payload),
-        log,
-      });
-    return {
-      start: async () => {
-        await client.start();
-        summaries?.start();
-      },
-      stop: () => {
-        summaries?.stop();
-        return client.close();
-      },
-      views: {
-        '/sync': () => ({ status: 200, body: client.state() }),
-        ...(summaries && { '/telemetry': () => ({ status: 200, body: summaries.summary() }) }),
-      },
-    };
-  }
-  const file = new StaticConfig(flags.config, sidecar.holder, {
-    onReload(outcome, trigger) {
-      if (outcome.accepted) return;
-      sidecar.stats.increment('config_rejected');
-      for (const issue of outcome.issues)
-        log.error({ code: issue.code, issue: formatIssue(issue) }, 'config issue');
-      log.error(
-        { trigger, keptVersion: sidecar.holder.current?.snapshot.version ?? null },
-        'config rejected; the last good config stays in force',
-      );
-    },
+      ((client) =>
+        new SummaryPublisher({
+          windows: summaryWindows,
+          identity: telemetryIdentity,
+          clock: systemClock,
+          publish: (payload) => client.publishTelemetry(payload),
+          log,
+        })),
   });
-  return { start: () => file.start(), stop: () => file.stop(), views: {} };
-}
-
-const source = configSource();
 const endpoints = sidecar.adminEndpoints();
 const admin = createAdminServer({
   ...endpoints,

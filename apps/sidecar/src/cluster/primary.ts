@@ -21,7 +21,7 @@ import {
 import { systemClock } from '@trellis/time';
 import type { Logger } from 'pino';
 import type { SidecarFlags } from '../flags.js';
-import { primaryConfigSource } from './primary-config-source.js';
+import { configSource } from '../config-source.js';
 import { WORKER_ENV } from './worker.js';
 
 /** Runs the primary until it has shut down; resolves with the process exit code. */
@@ -78,7 +78,9 @@ export async function runPrimary(flags: SidecarFlags, log: Logger): Promise<numb
     log.info({ version: applied.snapshot.version, hash: applied.snapshot.hash }, 'config applied');
     fleet.publish(applied.snapshot);
   });
-  const source = primaryConfigSource(flags, holder, log, () => (counters.config_rejected += 1));
+  const source = configSource(flags, holder, log, {
+    onRejected: () => (counters.config_rejected += 1),
+  });
   const workerRegistry = fleetRegistry(() => fleet.status());
 
   const admin = createAdminServer({

@@ -1,27 +1,36 @@
-// The primary's config source with --concurrency N > 1: the static file (hot reload) or the
-// control plane over NATS, as in a single process, but applied to the primary's own holder —
-// only the primary connects to NATS, so the control plane sees one sidecar and each version is
+// Where a sidecar's config comes from: the static file (hot reload) or the control plane over
+// NATS. Used by the single process and, with --concurrency N > 1, by the primary alone — only
+// the primary connects to NATS, so the control plane sees one sidecar and each version is
 // ACKed or NACKed once; the workers get what the primary accepted.
 import { formatIssue } from '@trellis/config';
 import { ControlPlaneClient } from '@trellis/sidecar-delivery';
 import type { ProxyRuntime } from '@trellis/sidecar-proxy';
 import type { ConfigHolder } from '@trellis/sidecar-runtime';
 import { StaticConfig } from '@trellis/sidecar-runtime';
+import type { SummaryPublisher } from '@trellis/sidecar-telemetry';
 import type { Logger } from 'pino';
-import type { SidecarFlags } from '../flags.js';
+import type { SidecarFlags } from './flags.js';
 
-export interface PrimaryConfigSource {
+/** Both sources report the same way and stop on shutdown. */
+export interface ConfigSource {
   start(): Promise<unknown>;
   stop(): Promise<void> | void;
   views: Record<string, () => { status: number; body: unknown }>;
 }
 
-export function primaryConfigSource(
+export interface ConfigSourceOptions {
+  /** Called for each refused config (the last good one stays in force). */
+  readonly onRejected: () => void;
+  /** With --nats: the telemetry summaries to publish on the control-plane connection. */
+  readonly summaries?: (client: ControlPlaneClient) => SummaryPublisher;
+}
+
+export function configSource(
   flags: SidecarFlags,
   holder: ConfigHolder<ProxyRuntime>,
   log: Logger,
-  onRejected: () => void,
-): PrimaryConfigSource {
+  options: ConfigSourceOptions,
+): ConfigSource {
   const nats = flags.nats;
   if (nats) {
     const client = new ControlPlaneClient({
@@ -40,16 +49,26 @@ export function primaryConfigSource(
       persistPath: nats.stateFile,
       log,
     });
+    const summaries = options.summaries?.(client);
     return {
-      start: () => client.start(),
-      stop: () => client.close(),
-      views: { '/sync': () => ({ status: 200, body: client.state() }) },
+      start: async () => {
+        await client.start();
+        summaries?.start();
+      },
+      stop: () => {
+        summaries?.stop();
+        return client.close();
+      },
+      views: {
+        '/sync': () => ({ status: 200, body: client.state() }),
+        ...(summaries && { '/telemetry': () => ({ status: 200, body: summaries.summary() }) }),
+      },
     };
   }
   const file = new StaticConfig(flags.config, holder, {
     onReload(outcome, trigger) {
       if (outcome.accepted) return;
-      onRejected();
+      options.onRejected();
       for (const issue of outcome.issues)
         log.error({ code: issue.code, issue: formatIssue(issue) }, 'config issue');
       log.error(
