@@ -43,6 +43,98 @@ const TIMEOUT_ERRORS: ReadonlySet<string> = new Set([
 ]);
 const BREAKER_ERRORS: ReadonlySet<string> = new Set(['overloaded', 'circuit-open']);
 
+/**
+ * The JSON line for `completed` (no newline): exactly `JSON.stringify(accessLogEntry(…))`, built
+ * without the intermediate object, which cost a tenth of the proxy's time per request at
+ * saturation (the spec holds the two equal on generated requests).
+ */
+export function accessLogJson(
+  completed: CompletedRequest,
+  direction: string,
+  wallNowMs: number,
+): string {
+  const { request } = completed;
+  const { exchange, record } = request;
+  const error = record.error;
+  const traceId = traceIdOf(exchange.headers);
+  const reasons = record.retryReasons;
+  let reasonList = '';
+  for (let i = 0; i < reasons.length; i++) reasonList += (i ? ',' : '') + jsonString(reasons[i]!);
+  return (
+    `{"time":"${isoTime(Math.round(wallNowMs - completed.durationMs))}"` +
+    `,"request_id":${jsonString(request.requestId)}` +
+    `,"direction":${jsonString(direction)}` +
+    (traceId === undefined ? '' : `,"trace_id":${jsonString(traceId)}`) +
+    `,"method":${jsonString(exchange.method)}` +
+    `,"authority":${jsonString(exchange.authority)}` +
+    `,"path":${jsonString(exchange.target)}` +
+    `,"protocol":${jsonString(exchange.protocol)}` +
+    `,"status":${jsonNumber(completed.status)}` +
+    `,"grpc_status":${jsonOptional(completed.grpcStatus)}` +
+    `,"duration_ms":${jsonMillis(completed.durationMs)}` +
+    `,"upstream":${jsonOptional(record.endpoint)}` +
+    `,"route":${jsonOptional(record.route)}` +
+    `,"destination":${jsonOptional(record.destination)}` +
+    `,"attempts":${jsonNumber(record.attempts)}` +
+    `,"retry_reasons":[${reasonList}]` +
+    `,"bytes_out":${jsonNumber(completed.bytesOut)}` +
+    `,"retried":${record.attempts > 1}` +
+    `,"timed_out":${error !== undefined && TIMEOUT_ERRORS.has(error)}` +
+    `,"breaker":${error !== undefined && BREAKER_ERRORS.has(error)}` +
+    `,"rate_limited":${error === 'rate-limited'}` +
+    `,"fault_injected":${record.faultInjected}` +
+    `,"client_aborted":${completed.outcome === 'client-gone'}` +
+    `,"error":${jsonOptional(error)}}`
+  );
+}
+
+/** The second of the last isoTime call and its ISO 8601 text up to the milliseconds. */
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
+/** `new Date(ms).toISOString()`, formatting the date only once per second. */
+function isoTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+    cachedSecond = second;
+  }
+  const millis = ms - second * 1000;
+  return `${cachedPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+}
+
+/** Printable ASCII without `"` and backslash: the common case, quoted as is. */
+const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function jsonString(value: string): string {
+  return PLAIN_JSON_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+function jsonOptional(value: string | undefined): string {
+  return value === undefined ? 'null' : jsonString(value);
+}
+
+/**
+ * JSON of the duration rounded to the microsecond, as `jsonNumber(Math.round(ms * 1000) / 1000)`
+ * writes it, from integers: printing the double took most of the line's formatting time.
+ */
+function jsonMillis(ms: number): string {
+  const micros = Math.round(ms * 1000);
+  if (!(micros >= 0 && micros < Number.MAX_SAFE_INTEGER)) return jsonNumber(micros / 1000);
+  const whole = Math.floor(micros / 1000);
+  const fraction = micros - whole * 1000;
+  if (fraction === 0) return String(whole);
+  const digits = fraction < 10 ? `00${fraction}` : fraction < 100 ? `0${fraction}` : `${fraction}`;
+  return `${whole}.${digits.replace(TRAILING_ZEROS, '')}`;
+}
+
+const TRAILING_ZEROS = /0+$/;
+
+/** As JSON.stringify writes numbers: NaN and infinities become null. */
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
 /** The entry for `completed`; `wallNowMs` is the wall-clock time it finished. */
 export function accessLogEntry(
   completed: CompletedRequest,

@@ -13,7 +13,9 @@ const FINISHED_AT = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 
 function setup(options: Omit<AccessLogOptions, 'destination'> = {}) {
   const lines: string[] = [];
-  const destination: AccessLogDestination = { write: (line: string) => void lines.push(line) };
+  const destination: AccessLogDestination = {
+    write: (chunk: Buffer) => void lines.push(chunk.toString()),
+  };
   const log = new AccessLog({
     destination,
     wallNow: () => FINISHED_AT,
@@ -279,6 +281,30 @@ describe('settings', () => {
     expect(lines).toEqual([]);
     log.log(completedRequest(), 'outbound');
     expect(lines).toEqual([line.repeat(3)]);
+  });
+
+  it('writes whole lines, multi-byte characters intact, across many batches', () => {
+    const { log, lines } = setup({ clock: new FakeClock(), batchBytes: 1000 });
+    const paths = Array.from({ length: 300 }, (_, i) => `/é€😀/${i}/${'x'.repeat(i % 97)}`);
+    for (const target of paths) log.log(completedRequest({ target }), 'outbound');
+    void log.flush();
+    expect(lines.length).toBeGreaterThan(10);
+    for (const chunk of lines) expect(chunk.endsWith('\n')).toBe(true);
+    const written = lines.join('').split('\n').slice(0, -1);
+    expect(written.map((line) => (JSON.parse(line) as { path: string }).path)).toEqual(paths);
+  });
+
+  it('writes a line longer than the buffer on its own, in order', () => {
+    const { log, lines } = setup({ clock: new FakeClock(), batchBytes: 100 });
+    const long = `/${'ü'.repeat(40_000)}`;
+    for (const target of ['/a', long, '/b']) log.log(completedRequest({ target }), 'outbound');
+    void log.flush();
+    const written = lines.join('').split('\n').slice(0, -1);
+    expect(written.map((line) => (JSON.parse(line) as { path: string }).path)).toEqual([
+      '/a',
+      long,
+      '/b',
+    ]);
   });
 
   it('writes held lines one interval after the first of them', () => {

@@ -3,14 +3,16 @@
 // The default destination is pino's asynchronous stdout stream (sonic-boom), so writing never
 // blocks a request. Lines are batched (up to 32 KiB or 1 s, as Envoy flushes its access logs
 // on an interval): one write per line cost a thread-pool round trip and two context switches
-// per request on the proxy's one core. Lines are serialised here rather than through a pino Logger: a Logger adds
-// a level field (an empty level formatter yields invalid JSON in pino 10), and an access line
-// is one flat object, for which JSON.stringify is what pino would do anyway.
+// per request on the proxy's one core. Each line is encoded into a byte buffer as it is made:
+// appending to one long string instead built a rope of thousands of pieces that the write then
+// had to flatten and encode. Lines are serialised here rather than through a pino Logger: a
+// Logger adds a level field (an empty level formatter yields invalid JSON in pino 10), and an
+// access line is one flat object whose JSON is built directly (accessLogJson).
 import { pino } from 'pino';
 import { systemClock } from '@trellis/time';
 import type { Clock, Timer } from '@trellis/time';
 import type { CompletedRequest } from '@trellis/sidecar-proxy';
-import { accessLogEntry } from './access-log-entry.js';
+import { accessLogEntry, accessLogJson } from './access-log-entry.js';
 import type { AccessLogEntry } from './access-log-entry.js';
 import { compileAccessLogFormat } from './access-log-format.js';
 
@@ -23,9 +25,12 @@ export interface AccessLogSettings {
   readonly format?: string | undefined;
 }
 
-/** Where lines go; pino.destination() (sonic-boom) and any writable stream satisfy it. */
+/**
+ * Where lines go, whole lines per chunk, each chunk handed over for good; pino.destination()
+ * (sonic-boom in buffer mode) and any writable stream satisfy it.
+ */
 export interface AccessLogDestination {
-  write(line: string): unknown;
+  write(chunk: Buffer): unknown;
   flush?(callback: (error?: Error) => unknown): void;
 }
 
@@ -57,6 +62,8 @@ interface Compiled {
  */
 const DEFAULT_BUFFER_LIMIT_BYTES = 16 * 1024 * 1024;
 
+const MIN_BUFFER_BYTES = 16 * 1024;
+
 const DEFAULTS: Compiled = { enabled: true, samplingPercent: 100, render: undefined };
 
 export class AccessLog {
@@ -67,19 +74,24 @@ export class AccessLog {
   readonly #flushIntervalMs: number;
   readonly #clock: Clock;
   #settings: Compiled = DEFAULTS;
-  /** Lines not yet handed to the destination. */
-  #pending = '';
+  /** Lines not yet handed to the destination: the first #pendingBytes bytes of #buffer. */
+  #buffer: Buffer;
+  #pendingBytes = 0;
   #flushTimer: Timer | undefined;
 
   constructor(options: AccessLogOptions = {}) {
-    this.#destination =
-      options.destination ??
-      pino.destination({ dest: 1, sync: false, maxLength: DEFAULT_BUFFER_LIMIT_BYTES });
+    this.#destination = options.destination ?? stdoutDestination();
     this.#random = options.random ?? Math.random;
     this.#wallNow = options.wallNow ?? Date.now;
     this.#batchBytes = options.batchBytes ?? 32 * 1024;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.#clock = options.clock ?? systemClock;
+    this.#buffer = Buffer.allocUnsafe(this.#bufferBytes());
+  }
+
+  /** Room for a full batch plus the line that completes it. */
+  #bufferBytes(): number {
+    return Math.max(2 * this.#batchBytes, MIN_BUFFER_BYTES);
   }
 
   /**
@@ -104,11 +116,24 @@ export class AccessLog {
   log(completed: CompletedRequest, direction: string): void {
     const settings = this.#settings;
     if (!settings.enabled || !sampled(settings.samplingPercent, this.#random)) return;
-    const entry = accessLogEntry(completed, direction, this.#wallNow());
-    const line = settings.render ? settings.render(entry) : JSON.stringify(entry);
-    this.#pending += `${line}\n`;
-    if (this.#pending.length >= this.#batchBytes) this.#writePending();
+    const wallNow = this.#wallNow();
+    const line = settings.render
+      ? settings.render(accessLogEntry(completed, direction, wallNow))
+      : accessLogJson(completed, direction, wallNow);
+    this.#append(`${line}\n`);
+    if (this.#pendingBytes >= this.#batchBytes) this.#writePending();
     else this.#flushTimer ??= this.#clock.setTimer(this.#flushIntervalMs, this.#onFlushTimer);
+  }
+
+  #append(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: with that much room, write() never cuts.
+    const mostBytes = 3 * line.length;
+    if (this.#pendingBytes + mostBytes > this.#buffer.length) this.#writePending();
+    if (mostBytes > this.#buffer.length) {
+      this.#destination.write(Buffer.from(line));
+      return;
+    }
+    this.#pendingBytes += this.#buffer.write(line, this.#pendingBytes);
   }
 
   readonly #onFlushTimer = (): void => {
@@ -119,9 +144,10 @@ export class AccessLog {
   #writePending(): void {
     this.#flushTimer?.cancel();
     this.#flushTimer = undefined;
-    if (this.#pending === '') return;
-    const chunk = this.#pending;
-    this.#pending = '';
+    if (this.#pendingBytes === 0) return;
+    const chunk = this.#buffer.subarray(0, this.#pendingBytes);
+    this.#buffer = Buffer.allocUnsafe(this.#bufferBytes());
+    this.#pendingBytes = 0;
     this.#destination.write(chunk);
   }
 
@@ -134,6 +160,21 @@ export class AccessLog {
       else destination.flush((error) => (error ? reject(error) : resolve()));
     });
   }
+}
+
+/** Asynchronous stdout in sonic-boom's buffer mode, which takes Buffer chunks as they are. */
+function stdoutDestination(): AccessLogDestination {
+  const stdout = pino.destination({
+    dest: 1,
+    sync: false,
+    contentMode: 'buffer',
+    maxLength: DEFAULT_BUFFER_LIMIT_BYTES,
+  });
+  return {
+    // sonic-boom's typings know only its utf8 mode's string chunks.
+    write: (chunk) => stdout.write(chunk as unknown as string),
+    flush: (callback) => stdout.flush(callback),
+  };
 }
 
 function sampled(percent: number, random: () => number): boolean {

@@ -53,7 +53,7 @@ beforeAll(async () => {
   upstream = createServer((_req, res) => res.end('hello'));
   const upstreamPort = await listen(upstream);
   const accessLog = new AccessLog({
-    destination: { write: (line: string) => lines.push(line) },
+    destination: { write: (chunk: Buffer) => lines.push(chunk.toString()) },
     batchBytes: 0,
   });
   sidecar = new Sidecar({

@@ -1,0 +1,84 @@
+// accessLogJson is the fast writer of the JSON access line: it must equal JSON.stringify of the
+// entry object for any request, whatever its strings hold (quotes, backslashes, control and
+// non-ASCII characters) and whatever its numbers are.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { accessLogEntry, accessLogJson } from './access-log-entry.js';
+import { completedRequest } from './testing.js';
+
+const text = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('', 'a"b', 'c\\d'),
+);
+const optionalText = fc.option(text, { nil: undefined });
+const number = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -0, 1e21, 1e-7));
+
+const completed = fc.record({
+  method: text,
+  authority: text,
+  target: text,
+  protocol: fc.constantFrom('http/1.1', 'h2'),
+  requestId: text,
+  traceparent: fc.option(fc.constant('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), {
+    nil: undefined,
+  }),
+  status: fc.integer({ min: 100, max: 599 }),
+  grpcStatus: optionalText,
+  outcome: fc.constantFrom('complete', 'client-gone', 'upstream-error'),
+  durationMs: fc.oneof(
+    fc.double({ min: 0, max: 1e6, noNaN: true }),
+    fc.integer({ min: 0, max: 10_000_000 }).map((micros) => micros / 1000),
+    fc.constantFrom(0.0005, 0.0015, 1e-7, 9.9995, 1e15),
+  ),
+  bytesOut: number,
+  route: optionalText,
+  destination: optionalText,
+  endpoint: optionalText,
+  attempts: fc.integer({ min: 0, max: 10 }),
+  retryReasons: fc.array(text, { maxLength: 3 }),
+  error: fc.option(
+    fc.oneof(
+      text,
+      fc.constantFrom('request-timeout', 'overloaded', 'circuit-open', 'rate-limited'),
+    ),
+    { nil: undefined },
+  ),
+  faultInjected: fc.boolean(),
+  direction: fc.oneof(text, fc.constantFrom('outbound', 'inbound', 'gateway')),
+});
+
+describe('accessLogJson', () => {
+  it('writes exactly JSON.stringify(accessLogEntry(…))', () => {
+    fc.assert(
+      fc.property(completed, fc.integer({ min: 1e12, max: 4e12 }), (c, wallNowMs) => {
+        const request = completedRequest({
+          method: c.method,
+          authority: c.authority,
+          target: c.target,
+          protocol: c.protocol,
+          requestId: c.requestId,
+          headers: c.traceparent === undefined ? [] : ['traceparent', c.traceparent],
+          status: c.status,
+          grpcStatus: c.grpcStatus,
+          outcome: c.outcome,
+          durationMs: c.durationMs,
+          bytesOut: c.bytesOut,
+          record: {
+            route: c.route,
+            destination: c.destination,
+            endpoint: c.endpoint,
+            attempts: c.attempts,
+            retryReasons: c.retryReasons,
+            error: c.error,
+            faultInjected: c.faultInjected,
+          },
+        });
+        expect(accessLogJson(request, c.direction, wallNowMs)).toBe(
+          JSON.stringify(accessLogEntry(request, c.direction, wallNowMs)),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
