@@ -26,8 +26,25 @@ describe('extractTraceContext: W3C', () => {
     ['all-zero span id', `00-${TRACE}-${'0'.repeat(16)}-01`],
     ['version ff', `ff-${TRACE}-${SPAN}-01`],
     ['not hex', `00-${TRACE.replace('4', 'g')}-${SPAN}-01`],
+    ['upper-case hex', `00-${TRACE.toUpperCase()}-${SPAN}-01`],
+    ['version 00 with more fields', `00-${TRACE}-${SPAN}-01-extra`],
   ])('ignores a malformed traceparent (%s)', (_case, value) => {
     expect(extractTraceContext(['traceparent', value])).toBeUndefined();
+  });
+
+  it('reads a future version with more fields, and the sampled bit among other flags', () => {
+    expect(extractTraceContext(['traceparent', `01-${TRACE}-${SPAN}-03-future`])).toEqual({
+      ids: { traceId: TRACE, spanId: SPAN, traceState: undefined },
+      sampled: true,
+    });
+    expect(extractTraceContext(['traceparent', `00-${TRACE}-${SPAN}-02`])?.sampled).toBe(false);
+  });
+
+  it('drops invalid tracestate members and keeps the valid ones', () => {
+    expect(
+      extractTraceContext(['traceparent', `00-${TRACE}-${SPAN}-01`, 'tracestate', 'ok=1,B@D=x'])
+        ?.ids?.traceState,
+    ).toBe('ok=1');
   });
 
   it('falls back to B3 when traceparent is malformed', () => {

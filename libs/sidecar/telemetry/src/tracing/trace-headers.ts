@@ -1,13 +1,13 @@
 // Reads the incoming trace context from any supported header format and writes an attempt's
-// context in the formats the Telemetry policy lists. W3C goes through @opentelemetry/core's
-// propagator; B3 is ours (b3.ts). Every incoming trace header is replaced, never forwarded.
+// context in the formats the Telemetry policy lists. Every incoming trace header is replaced,
+// never forwarded. W3C traceparent is read and written here, with the same rules as
+// @opentelemetry/core's propagator (its expression below), whose API goes through an OTel
+// Context (a Map copied on each set) on every request; tracestate, rare and intricate, is
+// validated by core's TraceState. B3 is ours (b3.ts).
+// The module itself, not the package index: the index also loads the SDK's platform and
+// resource helpers (and @opentelemetry/semantic-conventions), ~8 ms of every start-up.
 import type { Propagation } from '@trellis/config';
-import { ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
-import type { TextMapGetter, TextMapSetter } from '@opentelemetry/api';
-// The two modules themselves, not the package index: the index also loads the SDK's platform
-// and resource helpers (and @opentelemetry/semantic-conventions), ~8 ms of every start-up.
 import { TraceState } from '@opentelemetry/core/build/src/trace/TraceState.js';
-import { W3CTraceContextPropagator } from '@opentelemetry/core/build/src/trace/W3CTraceContextPropagator.js';
 import { b3MultiHeaders, formatB3Single, parseB3Multi, parseB3Single } from './b3.js';
 import type { IncomingContext } from './incoming-context.js';
 
@@ -22,7 +22,14 @@ const TRACE_HEADERS = new Set([
   'x-b3-flags',
 ]);
 
-const w3c = new W3CTraceContextPropagator();
+/**
+ * version (not ff) - trace id (not all zero) - parent id (not all zero) - flags [- future
+ * fields, only after a version other than 00], as https://www.w3.org/TR/trace-context/ says.
+ */
+const TRACEPARENT =
+  /^\s?((?!ff)[\da-f]{2})-((?![0]{32})[\da-f]{32})-((?![0]{16})[\da-f]{16})-([\da-f]{2})(-.*)?\s?$/;
+/** The sampled bit of the trace flags. */
+const SAMPLED_FLAG = 1;
 
 /** The first value of `name` in flat name/value pairs (names lower-case). */
 export function headerOf(headers: readonly string[], name: string): string | undefined {
@@ -30,33 +37,30 @@ export function headerOf(headers: readonly string[], name: string): string | und
   return undefined;
 }
 
-const getter: TextMapGetter<readonly string[]> = {
-  keys: (headers) => headers.filter((_, i) => i % 2 === 0),
-  get: (headers, key) => headerOf(headers, key),
-};
-
-const setter: TextMapSetter<string[]> = {
-  set: (headers, key, value) => void headers.push(key, value),
-};
+function extractW3c(traceparent: string, tracestate: string | undefined) {
+  const match = TRACEPARENT.exec(traceparent);
+  if (!match || (match[1] === '00' && match[5] !== undefined)) return undefined;
+  return {
+    ids: {
+      traceId: match[2]!,
+      spanId: match[3]!,
+      traceState: tracestate ? new TraceState(tracestate).serialize() || undefined : undefined,
+    },
+    sampled: (parseInt(match[4]!, 16) & SAMPLED_FLAG) === SAMPLED_FLAG,
+  };
+}
 
 /**
  * The trace context in `headers` (flat pairs, lower-case names): W3C first, then B3 single,
  * then B3 multi; a malformed header counts as absent. Undefined when none is usable.
  */
 export function extractTraceContext(headers: readonly string[]): IncomingContext | undefined {
-  if (headerOf(headers, 'traceparent') !== undefined) {
-    const context = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, headers, getter));
-    if (context) {
-      return {
-        ids: {
-          traceId: context.traceId,
-          spanId: context.spanId,
-          traceState: context.traceState?.serialize() || undefined,
-        },
-        sampled: (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED,
-      };
-    }
-  }
+  const traceparent = headerOf(headers, 'traceparent');
+  const fromW3c =
+    traceparent === undefined
+      ? undefined
+      : extractW3c(traceparent, headerOf(headers, 'tracestate'));
+  if (fromW3c) return fromW3c;
   const single = headerOf(headers, 'b3');
   const fromSingle = single === undefined ? undefined : parseB3Single(single);
   if (fromSingle) return fromSingle;
@@ -96,14 +100,12 @@ export function injectTraceContext(
   removeTraceHeaders(headers);
   for (const format of formats) {
     if (format === 'w3c') {
-      const spanContext = {
-        traceId: context.traceId,
-        spanId: context.spanId,
-        traceFlags: context.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-        traceState:
-          context.traceState === undefined ? undefined : new TraceState(context.traceState),
-      };
-      w3c.inject(trace.setSpanContext(ROOT_CONTEXT, spanContext), headers, setter);
+      headers.push(
+        'traceparent',
+        `00-${context.traceId}-${context.spanId}-${context.sampled ? '01' : '00'}`,
+      );
+      if (context.traceState !== undefined)
+        headers.push('tracestate', new TraceState(context.traceState).serialize());
     } else if (format === 'b3') {
       headers.push('b3', formatB3Single(context.traceId, context.spanId, context.sampled));
     } else {
