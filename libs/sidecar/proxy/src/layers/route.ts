@@ -13,7 +13,8 @@ import { FixedBody, localResponse } from '../response.js';
 import type { ProxyResponse } from '../response.js';
 
 export function routeLayer(): Layer {
-  return (next) => async (request) => {
+  // Not async: a forwarded request passes through without a promise of this layer's own.
+  return (next) => (request) => {
     const { exchange } = request;
     const found = request.runtime.routes.lookup({
       authority: exchange.authority,
@@ -24,9 +25,11 @@ export function routeLayer(): Layer {
     });
     if (!found) {
       request.record.error = 'no-route';
-      return localResponse(
-        'TRL_NO_ROUTE',
-        `no route for ${exchange.authority || '(no authority)'}${exchange.target}`,
+      return Promise.resolve(
+        localResponse(
+          'TRL_NO_ROUTE',
+          `no route for ${exchange.authority || '(no authority)'}${exchange.target}`,
+        ),
       );
     }
     request.route = found;
@@ -34,7 +37,7 @@ export function routeLayer(): Layer {
     request.record.route = route.id;
     const action = route.action;
     if (action.kind === 'direct-response') {
-      return withResponseEdits(
+      return answer(
         {
           status: action.status,
           headers: ['content-type', action.contentType],
@@ -55,7 +58,7 @@ export function routeLayer(): Layer {
         path: found.path,
         query: found.query,
       });
-      return withResponseEdits(
+      return answer(
         {
           status: action.status,
           headers: ['location', location, 'content-length', '0'],
@@ -70,9 +73,11 @@ export function routeLayer(): Layer {
     const destination = pickDestination(action, request.random);
     if (!destination) {
       request.record.error = 'no-healthy-upstream';
-      return localResponse(
-        'TRL_NO_HEALTHY_UPSTREAM',
-        `route ${route.id} has no destination with weight`,
+      return Promise.resolve(
+        localResponse(
+          'TRL_NO_HEALTHY_UPSTREAM',
+          `route ${route.id} has no destination with weight`,
+        ),
       );
     }
     request.destination = destination.target;
@@ -80,8 +85,19 @@ export function routeLayer(): Layer {
     request.upstreamTarget = rewriteTarget(action, found.path, found.query);
     if (action.hostRewrite) request.upstreamAuthority = action.hostRewrite;
     applyHeaderEdits(request.headers, route.requestHeaders);
-    return withResponseEdits(await next(request), route.responseHeaders);
+    const edits = route.responseHeaders;
+    return edits
+      ? next(request).then((response) => withResponseEdits(response, edits))
+      : next(request);
   };
+}
+
+/** A response of the route itself (redirect, direct response), with its header edits. */
+function answer(
+  response: ProxyResponse,
+  edits: Parameters<typeof applyHeaderEdits>[1],
+): Promise<ProxyResponse> {
+  return Promise.resolve(withResponseEdits(response, edits));
 }
 
 function withResponseEdits(
