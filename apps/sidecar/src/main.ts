@@ -12,8 +12,7 @@ import {
   MeshTracer,
   SidecarMetrics,
   SummaryPublisher,
-  accessLogSettingsFor,
-  tracingSettingsFor,
+  telemetryFor,
 } from '@trellis/sidecar-telemetry';
 import { systemClock } from '@trellis/time';
 import { runPrimary } from './cluster/primary.js';
@@ -86,9 +85,11 @@ metrics.observeRuntime(() => sidecar.holder.current?.runtime);
 sidecar.holder.onApplied((applied) => {
   sidecar.stats.increment('config_applied');
   log.info({ version: applied.snapshot.version, hash: applied.snapshot.hash }, 'config applied');
-  tracer.configure(tracingSettingsFor(applied.snapshot.resources, telemetryOwner));
+  const telemetry = telemetryFor(applied.snapshot.resources, telemetryOwner);
+  tracer.configure(telemetry?.tracing);
+  metrics.configure(telemetry?.metrics);
   try {
-    accessLog.configure(accessLogSettingsFor(applied.snapshot.resources, telemetryOwner));
+    accessLog.configure(telemetry?.accessLog);
   } catch (error) {
     log.error({ err: error }, 'access log format rejected; the previous access-log settings stay');
   }

@@ -1,4 +1,4 @@
-// Telemetry: tracing and access logging, for one service or the whole mesh.
+// Telemetry: tracing, request metrics and access logging, for one service or the whole mesh.
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { Name, Obj, Percent, ResourceSchema, StringEnum } from './common.js';
@@ -39,6 +39,17 @@ export const AccessLogSchema = Obj(
   { description: 'Access logging.', default: {} },
 );
 
+export const MetricsSchema = Obj(
+  {
+    enabled: Type.Boolean({
+      description:
+        "Record the request metrics (requests, latency, bytes, retries, local answers); the proxy's own gauges (config, connections, endpoints) are always served.",
+      default: true,
+    }),
+  },
+  { description: 'Prometheus request metrics on the admin /metrics endpoint.', default: {} },
+);
+
 export const TelemetrySpecSchema = Obj(
   {
     service: Type.Optional(
@@ -47,6 +58,7 @@ export const TelemetrySpecSchema = Obj(
       ),
     ),
     tracing: TracingSchema,
+    metrics: MetricsSchema,
     accessLog: AccessLogSchema,
   },
   { description: 'Telemetry specification.' },
@@ -54,7 +66,7 @@ export const TelemetrySpecSchema = Obj(
 
 export const TelemetrySchema = ResourceSchema(
   'Telemetry',
-  'Tracing and access logging for one service, or the mesh-wide default.',
+  'Tracing, request metrics and access logging for one service, or the mesh-wide default.',
   TelemetrySpecSchema,
 );
 

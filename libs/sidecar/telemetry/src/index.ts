@@ -16,11 +16,11 @@ export {
   OVERFLOW_LABEL,
   SIDECAR_METRICS,
 } from './metric-table.js';
-export type { SidecarMetricsOptions } from './sidecar-metrics.js';
+export type { MetricsSettings, SidecarMetricsOptions } from './sidecar-metrics.js';
 export { SidecarMetrics } from './sidecar-metrics.js';
 export { traceIdOf } from './trace-id.js';
-export type { ServiceIdentity } from './telemetry-select.js';
-export { accessLogSettingsFor } from './telemetry-select.js';
+export type { ServiceIdentity, TelemetrySpec } from './telemetry-select.js';
+export { telemetryFor } from './telemetry-select.js';
 export type {
   IncomingContext,
   MeshTracerOptions,
@@ -34,7 +34,6 @@ export {
   extractTraceContext,
   injectTraceContext,
   removeTraceHeaders,
-  tracingSettingsFor,
 } from './tracing/index.js';
 export type {
   DestinationWindowsOptions,

@@ -106,6 +106,24 @@ describe('request counters', () => {
   });
 });
 
+describe('settings', () => {
+  it('stops counting requests when turned off, keeping what was counted, and resumes', async () => {
+    const metrics = new SidecarMetrics();
+    metrics.record(completedRequest(), 'outbound');
+    metrics.configure({ enabled: false });
+    metrics.record(completedRequest(), 'outbound');
+    metrics.record(completedRequest({ record: { retryReasons: ['5xx'] } }), 'outbound');
+    const series = `trellis_requests_total{direction="outbound",${CATALOG},code_class="2xx",grpc_status=""}`;
+    const off = await scrape(metrics);
+    expect(seriesOf(off, 'trellis_requests_total')).toEqual({ [series]: 1 });
+    expect(seriesOf(off, 'trellis_retries_total')).toEqual({});
+    expect(off.get('trellis_config_version')).toBe(0);
+    metrics.configure(undefined);
+    metrics.record(completedRequest(), 'outbound');
+    expect(seriesOf(await scrape(metrics), 'trellis_requests_total')).toEqual({ [series]: 2 });
+  });
+});
+
 describe('request duration histogram', () => {
   it('has buckets from 0.1 ms to 30 s', () => {
     expect(DURATION_BUCKETS_SECONDS[0]).toBe(0.0001);

@@ -64,6 +64,11 @@ interface Capped {
 const LABEL_KEY_SEPARATOR = '\u0001';
 const SEP = LABEL_KEY_SEPARATOR;
 
+/** The Telemetry resource's `spec.metrics`. */
+export interface MetricsSettings {
+  readonly enabled: boolean;
+}
+
 export class SidecarMetrics {
   readonly registry = new Registry();
   readonly #series = new Map<string, RequestSeries>();
@@ -78,6 +83,7 @@ export class SidecarMetrics {
   readonly #overflow: Counter;
   readonly #caps = new Map<string, Capped>();
   #runtime: () => ProxyRuntime | undefined = () => undefined;
+  #enabled = true;
 
   constructor(options: SidecarMetricsOptions = {}) {
     const max = options.maxLabelSets ?? DEFAULT_MAX_LABEL_SETS;
@@ -125,8 +131,18 @@ export class SidecarMetrics {
     return this.registry.metrics();
   }
 
+  /**
+   * Applies the Telemetry resource's `spec.metrics` (undefined: the defaults, on). Turned off,
+   * requests are no longer counted; series already counted stay in the exposition (Prometheus
+   * counters never go back), as do the runtime gauges.
+   */
+  configure(settings: MetricsSettings | undefined): void {
+    this.#enabled = settings?.enabled ?? true;
+  }
+
   /** Counts one finished request; `direction` is the listener name (outbound, inbound, gateway). */
   record(completed: CompletedRequest, direction: string): void {
+    if (!this.#enabled) return;
     const { record } = completed.request;
     const route = record.route ?? '';
     const destination = record.destination ?? '';

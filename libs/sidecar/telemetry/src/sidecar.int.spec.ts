@@ -9,7 +9,7 @@ import { PoolConnector, Sidecar } from '@trellis/sidecar-proxy';
 import { systemClock } from '@trellis/time';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessLog } from './access-log.js';
-import { accessLogSettingsFor } from './telemetry-select.js';
+import { telemetryFor } from './telemetry-select.js';
 import { SidecarMetrics } from './sidecar-metrics.js';
 import { parseExposition, seriesOf } from './testing.js';
 
@@ -73,7 +73,7 @@ beforeAll(async () => {
   });
   metrics.observeRuntime(() => sidecar.holder.current?.runtime);
   sidecar.holder.onApplied((applied) =>
-    accessLog.configure(accessLogSettingsFor(applied.snapshot.resources, undefined)),
+    accessLog.configure(telemetryFor(applied.snapshot.resources, undefined)?.accessLog),
   );
   const { resources } = loadConfig([
     {

@@ -1,8 +1,8 @@
-// accessLogSettingsFor: a service's own Telemetry wins over the mesh-wide default.
+// telemetryFor: a service's own Telemetry wins over the mesh-wide default.
 import { loadConfig } from '@trellis/config';
 import type { Resource } from '@trellis/config';
 import { describe, expect, it } from 'vitest';
-import { accessLogSettingsFor } from './telemetry-select.js';
+import { telemetryFor } from './telemetry-select.js';
 
 const SERVICES = `
 apiVersion: trellis.dev/v1alpha1
@@ -27,7 +27,7 @@ const CATALOG = `
 apiVersion: trellis.dev/v1alpha1
 kind: Telemetry
 metadata: {name: catalog, namespace: shop}
-spec: {service: catalog, accessLog: {enabled: false, format: '%STATUS%'}}
+spec: {service: catalog, metrics: {enabled: false}, accessLog: {enabled: false, format: '%STATUS%'}}
 `;
 
 function resources(text: string): readonly Resource[] {
@@ -37,35 +37,43 @@ function resources(text: string): readonly Resource[] {
   return loaded.resources;
 }
 
-describe('accessLogSettingsFor', () => {
+describe('telemetryFor', () => {
   it("returns the service's own settings over the mesh-wide default", () => {
     expect(
-      accessLogSettingsFor(resources(SERVICES + MESH_DEFAULT + CATALOG), {
+      telemetryFor(resources(SERVICES + MESH_DEFAULT + CATALOG), {
         name: 'catalog',
         namespace: 'shop',
       }),
-    ).toEqual({ enabled: false, samplingPercent: 100, format: '%STATUS%' });
+    ).toEqual({
+      service: 'catalog',
+      tracing: { samplingPercent: 1, propagation: ['w3c'] },
+      metrics: { enabled: false },
+      accessLog: { enabled: false, samplingPercent: 100, format: '%STATUS%' },
+    });
   });
 
   it('returns the mesh-wide default, with schema defaults, for other services', () => {
     expect(
-      accessLogSettingsFor(resources(SERVICES + MESH_DEFAULT + CATALOG), {
+      telemetryFor(resources(SERVICES + MESH_DEFAULT + CATALOG), {
         name: 'cart',
         namespace: 'shop',
       }),
-    ).toEqual({ enabled: true, samplingPercent: 10 });
+    ).toEqual({
+      tracing: { samplingPercent: 1, propagation: ['w3c'] },
+      metrics: { enabled: true },
+      accessLog: { enabled: true, samplingPercent: 10 },
+    });
   });
 
   it('applies only the mesh-wide default when the service is unknown', () => {
-    expect(accessLogSettingsFor(resources(SERVICES + MESH_DEFAULT + CATALOG), undefined)).toEqual({
-      enabled: true,
-      samplingPercent: 10,
-    });
+    expect(
+      telemetryFor(resources(SERVICES + MESH_DEFAULT + CATALOG), undefined)?.accessLog,
+    ).toEqual({ enabled: true, samplingPercent: 10 });
   });
 
   it('returns undefined without any Telemetry that applies', () => {
     expect(
-      accessLogSettingsFor(resources(SERVICES + CATALOG), { name: 'cart', namespace: 'shop' }),
+      telemetryFor(resources(SERVICES + CATALOG), { name: 'cart', namespace: 'shop' }),
     ).toBeUndefined();
   });
 });

@@ -1,23 +1,24 @@
-// Picks the Telemetry resource whose access-log settings apply to this sidecar's workload:
-// one naming the workload's service wins over the mesh-wide default (the one without
-// spec.service), as the config reference specifies.
+// Picks the Telemetry resource that applies to this sidecar's workload: one naming the
+// workload's service wins over the mesh-wide default (the one without spec.service), as the
+// config reference specifies. Tracing, metrics and access logs all read their part of it.
 import type { Resource, TelemetryResource } from '@trellis/config';
-import type { AccessLogSettings } from './access-log.js';
 
 export interface ServiceIdentity {
   readonly name: string;
   readonly namespace: string;
 }
 
+export type TelemetrySpec = TelemetryResource['spec'];
+
 /**
- * `spec.accessLog` of the Telemetry for `service`, else of the mesh-wide default; undefined
- * when neither exists (the access log then runs on its defaults). Without `service` (a
- * gateway, or a sidecar that does not know its service) only the mesh-wide default applies.
+ * The spec of the Telemetry for `service`, else of the mesh-wide default; undefined when
+ * neither exists (everything then runs on its defaults). Without `service` (a gateway, or a
+ * sidecar that does not know its service) only the mesh-wide default applies.
  */
-export function accessLogSettingsFor(
+export function telemetryFor(
   resources: readonly Resource[],
   service: ServiceIdentity | undefined,
-): AccessLogSettings | undefined {
+): TelemetrySpec | undefined {
   let meshDefault: TelemetryResource | undefined;
   for (const resource of resources) {
     if (resource.kind !== 'Telemetry') continue;
@@ -28,7 +29,7 @@ export function accessLogSettingsFor(
       target === service.name &&
       resource.metadata.namespace === service.namespace
     )
-      return resource.spec.accessLog;
+      return resource.spec;
   }
-  return meshDefault?.spec.accessLog;
+  return meshDefault?.spec;
 }

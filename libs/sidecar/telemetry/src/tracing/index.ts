@@ -5,4 +5,3 @@ export type { MeshTracerOptions, TracingSettings } from './mesh-tracer.js';
 export { DEFAULT_TRACING_SETTINGS, MeshTracer } from './mesh-tracer.js';
 export type { OutgoingContext } from './trace-headers.js';
 export { extractTraceContext, injectTraceContext, removeTraceHeaders } from './trace-headers.js';
-export { tracingSettingsFor } from './tracing-select.js';

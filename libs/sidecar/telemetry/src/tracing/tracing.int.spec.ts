@@ -13,7 +13,7 @@ import type { SidecarOptions } from '@trellis/sidecar-proxy';
 import { systemClock } from '@trellis/time';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeshTracer } from './mesh-tracer.js';
-import { tracingSettingsFor } from './tracing-select.js';
+import { telemetryFor } from '../telemetry-select.js';
 
 interface OtlpValue {
   readonly stringValue?: string;
@@ -174,7 +174,9 @@ async function startSidecar(
   });
   // The wiring apps/sidecar does: each applied config re-selects the tracing settings.
   sidecar.holder.onApplied((applied) =>
-    tracer.configure(tracingSettingsFor(applied.snapshot.resources, { name, namespace: 'test' })),
+    tracer.configure(
+      telemetryFor(applied.snapshot.resources, { name, namespace: 'test' })?.tracing,
+    ),
   );
   tracers.push(tracer);
   sidecars.push(sidecar);
