@@ -3,8 +3,8 @@
 # the harness's variables (HTTP/1.1 clients → the HTTP/1.1 upstream, h2c clients → the h2c
 # upstream) and runs the built sidecar in the foreground with its production defaults.
 # Optional, for `npm run bench:telemetry` (unset: no Telemetry resource, as before):
-#   BENCH_TELEMETRY=off     adds a mesh-wide Telemetry with the access log off and tracing at 0 %,
-#                           and drops OTEL_EXPORTER_OTLP_ENDPOINT (no exporter);
+#   BENCH_TELEMETRY=off     adds a mesh-wide Telemetry with request metrics and the access log off
+#                           and tracing at 0 %, and drops OTEL_EXPORTER_OTLP_ENDPOINT (no exporter);
 #   BENCH_TELEMETRY=on-<P>  access log on (JSON lines on stdout) and tracing at P % (0-100),
 #                           exported to OTEL_EXPORTER_OTLP_ENDPOINT, which must be set.
 #   BENCH_CANDIDATE_DIR     where the config goes (default tmp/bench-candidate): a
@@ -19,7 +19,7 @@ case ${BENCH_TELEMETRY:-} in
   '') ;;
   off)
     unset OTEL_EXPORTER_OTLP_ENDPOINT
-    telemetry='{tracing: {samplingPercent: 0}, accessLog: {enabled: false}}'
+    telemetry='{tracing: {samplingPercent: 0}, metrics: {enabled: false}, accessLog: {enabled: false}}'
     ;;
   on-[0-9] | on-[1-9][0-9] | on-100)
     : "${OTEL_EXPORTER_OTLP_ENDPOINT:?BENCH_TELEMETRY=$BENCH_TELEMETRY exports traces: set it}"

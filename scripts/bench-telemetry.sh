@@ -2,8 +2,9 @@
 # `npm run bench:telemetry`: what telemetry costs the sidecar (issue #5). Builds the sidecar, then
 # measures it as the candidate of ../shared/bench/peers.sh (h1-max → the HTTP/1.1 upstream,
 # h2c-max → the h2c upstream) in three variants, interleaved within each round:
-#   off     access log off, tracing at 0 %, no exporter;
-#   on-1    access log on (JSON lines on stdout), metrics, tracing at 1 % exported over OTLP/HTTP;
+#   off     request metrics off, access log off, tracing at 0 %, no exporter;
+#   on-1    request metrics, access log on (JSON lines on stdout), tracing at 1 % exported over
+#           OTLP/HTTP;
 #   on-100  the same with tracing at 100 %.
 # Spans go to a real local OTLP/HTTP sink (scripts/otlp-sink.mjs, on the load CPU), started
 # afresh for every run, which counts what it receives. The tables (req/s of every round, medians,
@@ -257,7 +258,7 @@ done
   echo "Command: \`npm run bench:telemetry${cli_args:+ -- $cli_args}\`: per round, for off, on-1 and on-100 in turn, \`$harness ${peers_args[*]} --out DIR --candidate 'BENCH_TELEMETRY=<variant> OTEL_EXPORTER_OTLP_ENDPOINT=<sink> bash scripts/bench-candidate.sh'\` (raw records in \`$base\`)."
   echo "Machine: $(nproc) vCPU $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME"), Node.js $(node --version), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- apps libs || echo ' plus uncommitted changes in apps/ or libs/'); load average $load_before before, $load_after after; the harness found the machine busy before $busy of $((rounds * ${#variants[@]})) runs$( ((failed_runs == 0)) || echo "; $failed_runs failed run(s) were run again (kept as *.failed)")."
   echo
-  echo "off: access log off, tracing at 0 %, no exporter. on-1: access log on (one JSON line per request on stdout, written to the harness's log file), metrics (always recorded, not scraped), tracing at 1 % exported by OTLP/HTTP (JSON, batched) to a local sink on the load CPU; on-100: the same at 100 %. Proxy CPU is the sidecar's process group as a share of one core."
+  echo "off: request metrics off (\`metrics.enabled: false\`), access log off, tracing at 0 %, no exporter. on-1: request metrics on (recorded, not scraped), access log on (one JSON line per request on stdout, written to the harness's log file), tracing at 1 % exported by OTLP/HTTP (JSON, batched) to a local sink on the load CPU; on-100: the same at 100 %. Proxy CPU is the sidecar's process group as a share of one core."
   echo
   cat "$base/table.md"
 } >"$base/section.md"
