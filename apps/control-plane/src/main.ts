@@ -146,7 +146,10 @@ const apiState = {
 };
 // The sidecars' telemetry summaries, rolled up per service (GET /api/v1/telemetry).
 const telemetry = delivery
-  ? new TelemetryAggregator({ log: log.child({ component: 'telemetry' }) })
+  ? new TelemetryAggregator({
+      log: log.child({ component: 'telemetry' }),
+      onRejected: (code) => delivery.metrics.rejected.inc({ subject: 'telemetry', code }),
+    })
   : undefined;
 const routes: ApiRoute[] =
   delivery && telemetry

@@ -18,9 +18,13 @@ export const ACK_LATENCY_BUCKETS = [
 ];
 
 export type SyncReplyKind = 'full' | 'current' | 'unavailable' | 'error';
-export type RejectedSubject = 'sync' | 'status';
-/** Protocol errors, plus a sync request that came without a reply subject. */
-export type RejectionCode = ProtocolErrorCode | 'TRL_PROTO_NO_REPLY';
+export type RejectedSubject = 'sync' | 'status' | 'telemetry';
+/**
+ * Protocol errors, plus a sync request that came without a reply subject and a telemetry
+ * summary past the aggregator's sidecar limit.
+ */
+export type RejectionCode =
+  ProtocolErrorCode | 'TRL_PROTO_NO_REPLY' | 'TRL_TELEMETRY_TOO_MANY_SIDECARS';
 export type StoreWriteOutcome = 'written' | 'conflict' | 'too_large' | 'error';
 
 const REPLY_KINDS: readonly SyncReplyKind[] = ['full', 'current', 'unavailable', 'error'];
@@ -32,6 +36,13 @@ const REJECTIONS: Readonly<Record<RejectedSubject, readonly RejectionCode[]>> = 
     'TRL_PROTO_MALFORMED',
     'TRL_PROTO_INVALID',
     'TRL_PROTO_IDENTITY_MISMATCH',
+  ],
+  telemetry: [
+    'TRL_PROTO_TOO_LARGE',
+    'TRL_PROTO_MALFORMED',
+    'TRL_PROTO_INVALID',
+    'TRL_PROTO_IDENTITY_MISMATCH',
+    'TRL_TELEMETRY_TOO_MANY_SIDECARS',
   ],
 };
 const STORE_OUTCOMES: readonly StoreWriteOutcome[] = ['written', 'conflict', 'too_large', 'error'];

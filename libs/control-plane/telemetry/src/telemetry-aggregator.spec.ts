@@ -52,14 +52,16 @@ function summary(
 function setup() {
   const clock = new FakeClock(0);
   const warnings: object[] = [];
+  const rejections: string[] = [];
   const aggregator = new TelemetryAggregator({
     clock,
     expireAfterMs: 15_000,
     log: { warn: (fields) => void warnings.push(fields) },
+    onRejected: (code) => void rejections.push(code),
   });
   const send = (s: TelemetrySummary, subject = subjects.telemetry('shop', s.proxy.pod)) =>
     aggregator.accept(subject, encodeTelemetrySummary(s));
-  return { clock, aggregator, warnings, send };
+  return { clock, aggregator, warnings, rejections, send };
 }
 
 describe('TelemetryAggregator', () => {
@@ -162,10 +164,11 @@ describe('TelemetryAggregator', () => {
   });
 
   it('refuses an invalid summary and one on a subject that is not a telemetry subject', () => {
-    const { aggregator, send } = setup();
+    const { aggregator, rejections, send } = setup();
     send({ ...summary('web-1', 'web', []), windowSeconds: 0 });
     send(summary('web-1', 'web', []), subjects.status('shop', 'web-1'));
     expect(aggregator.view().rejected).toEqual({ TRL_PROTO_INVALID: 2 });
+    expect(rejections).toEqual(['TRL_PROTO_INVALID', 'TRL_PROTO_INVALID']);
   });
 
   it('refuses sidecars beyond its bound, and takes updates from those it holds', () => {

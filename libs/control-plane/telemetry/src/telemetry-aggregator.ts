@@ -37,6 +37,8 @@ export interface TelemetryAggregatorOptions {
   /** Sidecars kept at most (default 10 000); summaries of further ones are refused. */
   readonly maxSidecars?: number;
   readonly log?: TelemetryLogger;
+  /** Told of every refused summary (the control plane counts them as a Prometheus metric). */
+  readonly onRejected?: (code: TelemetryRejectCode) => void;
 }
 
 /** One (direction, service) over every sidecar that reports it. */
@@ -96,6 +98,7 @@ export class TelemetryAggregator {
   readonly #maxBytes: number;
   readonly #maxSidecars: number;
   readonly #log: TelemetryLogger | undefined;
+  readonly #onRejected: ((code: TelemetryRejectCode) => void) | undefined;
   readonly #held = new Map<string, Held>();
   readonly #rejected = new Map<TelemetryRejectCode, number>();
 
@@ -105,6 +108,7 @@ export class TelemetryAggregator {
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_TELEMETRY_BYTES;
     this.#maxSidecars = options.maxSidecars ?? DEFAULT_MAX_SIDECARS;
     this.#log = options.log;
+    this.#onRejected = options.onRejected;
     if (!(this.#expireAfterMs > 0))
       throw new RangeError(`expireAfterMs must be positive (got ${this.#expireAfterMs})`);
   }
@@ -212,6 +216,7 @@ export class TelemetryAggregator {
   #reject(code: TelemetryRejectCode, subject: string, reason: string): false {
     this.#rejected.set(code, (this.#rejected.get(code) ?? 0) + 1);
     this.#log?.warn({ code, subject, reason }, 'telemetry summary rejected');
+    this.#onRejected?.(code);
     return false;
   }
 
