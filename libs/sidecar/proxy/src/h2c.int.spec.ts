@@ -193,6 +193,23 @@ describe.each([
 });
 
 describe('trailers', () => {
+  it('ends a small answer that came whole on its last DATA frame, with no empty trailers', async () => {
+    const result = await runTool(
+      'nghttp',
+      ['-nv', '-t', '5', '-H', ':authority: h2web', `${gateway.origin}/small`],
+      { timeoutMs: 10_000 },
+    );
+    expect(result.code).toBe(0);
+    const received = result.stdout
+      .toString()
+      .split('\n')
+      .filter((line) => line.includes('recv') && /recv (HEADERS|DATA) frame/.test(line));
+    expect(received, result.stdout.toString()).toHaveLength(2);
+    expect(received[0]).toContain('recv HEADERS frame');
+    // flags=0x01: END_STREAM.
+    expect(received[1]).toMatch(/recv DATA frame <.*flags=0x01,/);
+  });
+
   it('relays response trailers announced with a Trailer field', async () => {
     const res = await h2Request(session, { authority: 'h2web', path: '/trailers' });
     expect(res.status).toBe(200);

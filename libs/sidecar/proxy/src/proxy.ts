@@ -205,7 +205,10 @@ function writeResponse(
     NO_BODY_STATUSES.has(response.status) ||
     !response.body ||
     response.body.isEmpty;
-  writer.head(response.status, headers, noBody, response.trailers);
+  // A body that has already ended without trailers (a small upstream answer read whole) needs
+  // none announced.
+  const trailers = response.trailers && !response.body?.endedWithoutTrailers;
+  writer.head(response.status, headers, noBody, trailers);
   exchange.onAbort(() => response.body?.discard());
   if (noBody) {
     response.body?.discard();

@@ -21,6 +21,11 @@ export interface ResponseBody {
    * trailers-only answer must stay one HEADERS frame with END_STREAM).
    */
   readonly isEmpty: boolean;
+  /**
+   * Already complete, without trailers: the head need not announce trailers (HTTP/2 would
+   * otherwise end the stream with an extra, empty HEADERS frame).
+   */
+  readonly endedWithoutTrailers: boolean;
   /** The trailers the body ended with, once it has (gRPC puts grpc-status there). */
   readonly endTrailers: FlatHeaders | undefined;
 }
@@ -85,6 +90,10 @@ export class FixedBody implements ResponseBody {
 
   get isEmpty(): boolean {
     return this.content.length === 0;
+  }
+
+  get endedWithoutTrailers(): boolean {
+    return true;
   }
 
   get endTrailers(): undefined {
@@ -177,6 +186,10 @@ export class UpstreamBody implements ResponseBody {
 
   get isEmpty(): boolean {
     return this.#ended && this.#held.length === 0 && !this.#trailers?.length;
+  }
+
+  get endedWithoutTrailers(): boolean {
+    return this.#ended && !this.#trailers?.length;
   }
 
   get endTrailers(): FlatHeaders | undefined {

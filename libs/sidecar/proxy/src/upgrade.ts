@@ -121,6 +121,10 @@ class TunnelBody implements ResponseBody {
     return true;
   }
 
+  get endedWithoutTrailers(): boolean {
+    return true;
+  }
+
   get endTrailers(): undefined {
     return undefined;
   }
