@@ -11,17 +11,25 @@ import type { SummaryPublisher } from '@trellis/sidecar-telemetry';
 import type { Logger } from 'pino';
 import type { SidecarFlags } from './flags.js';
 
+interface ViewAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
 /** Both sources report the same way and stop on shutdown. */
 export interface ConfigSource {
   start(): Promise<unknown>;
   stop(): Promise<void> | void;
-  views: Record<string, () => { status: number; body: unknown }>;
+  views: Record<string, () => ViewAnswer | Promise<ViewAnswer>>;
 }
 
 export interface ConfigSourceOptions {
   /** Called for each refused config (the last good one stays in force). */
   readonly onRejected: () => void;
-  /** With --nats: the telemetry summaries to publish on the control-plane connection. */
+  /**
+   * With --nats: the telemetry summaries to publish on the control-plane connection (with
+   * --concurrency, the primary's, merged over its workers).
+   */
   readonly summaries?: (client: ControlPlaneClient) => SummaryPublisher;
 }
 
@@ -61,7 +69,7 @@ export function configSource(
       },
       views: {
         '/sync': () => ({ status: 200, body: client.state() }),
-        ...(summaries && { '/telemetry': () => ({ status: 200, body: summaries.summary() }) }),
+        ...(summaries && { '/telemetry': () => telemetryView(summaries) }),
       },
     };
   }
@@ -78,4 +86,14 @@ export function configSource(
     },
   });
   return { start: () => file.start(), stop: () => file.stop(), views: {} };
+}
+
+/** The summary as it stands; 503 when the primary's workers gave it nothing to summarize. */
+async function telemetryView(summaries: SummaryPublisher): Promise<ViewAnswer> {
+  try {
+    return { status: 200, body: await summaries.summary() };
+  } catch (error) {
+    const { code, message } = error as { code?: string; message: string };
+    return { status: 503, body: { error: message, ...(code && { code }) } };
+  }
 }

@@ -53,13 +53,13 @@ const tracer = await MeshTracer.create({
   otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
   random: Math.random,
 });
-// With --nats, per-destination windows feed the telemetry summaries (docs/protocol.md). Only a
-// process that serves and owns the NATS connection keeps them: cluster workers do not (yet).
+// With --nats, per-destination windows feed the telemetry summaries (docs/protocol.md). A single
+// process publishes its own; a cluster worker hands its windows to the primary, which merges
+// those of every worker into one summary for the pod (cluster/primary.ts).
 const telemetryIdentity = { namespace: flags.namespace, pod: flags.pod, service: flags.service };
-const summaryWindows =
-  flags.nats && workerNumber() === undefined
-    ? new DestinationWindows({ clock: systemClock, identity: telemetryIdentity })
-    : undefined;
+const summaryWindows = flags.nats
+  ? new DestinationWindows({ clock: systemClock, identity: telemetryIdentity })
+  : undefined;
 const sidecar = new Sidecar({
   role: flags.role,
   outbound: flags.outbound,
@@ -141,6 +141,7 @@ try {
         () => {
           void shutdown('drain from primary');
         },
+        summaryWindows,
       ),
     );
   else

@@ -1,14 +1,17 @@
 // The primary process with --concurrency N > 1. It owns the config source and validates and
 // compiles each version once, runs N workers (node:cluster) that own the listeners and get
 // every accepted snapshot over IPC, serves the admin endpoint with views gathered from the
-// workers, and on SIGTERM drains every worker and exits when all have exited.
+// workers, publishes (with --nats) one telemetry summary merged over the workers' windows, and
+// on SIGTERM drains every worker and exits when all have exited.
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { formatHostPort } from '@trellis/address';
 import { createAdminServer } from '@trellis/sidecar-admin';
 import { ProxyRuntime } from '@trellis/sidecar-proxy';
 import { ConfigHolder } from '@trellis/sidecar-runtime';
+import { SummaryPublisher } from '@trellis/sidecar-telemetry';
 import {
+  FleetWindows,
   WorkerFleet,
   aggregateWorkerMetrics,
   configView,
@@ -78,8 +81,23 @@ export async function runPrimary(flags: SidecarFlags, log: Logger): Promise<numb
     log.info({ version: applied.snapshot.version, hash: applied.snapshot.hash }, 'config applied');
     fleet.publish(applied.snapshot);
   });
+  // With --nats the pod publishes one telemetry summary: each round merges the windows every
+  // worker kept (a worker that does not answer within the collect timeout is left out).
+  const telemetryIdentity = { namespace: flags.namespace, pod: flags.pod, service: flags.service };
   const source = configSource(flags, holder, log, {
     onRejected: () => (counters.config_rejected += 1),
+    summaries: (client) =>
+      new SummaryPublisher({
+        windows: new FleetWindows({
+          collect: () => fleet.collect('telemetry'),
+          identity: telemetryIdentity,
+          log,
+        }),
+        identity: telemetryIdentity,
+        clock: systemClock,
+        publish: (payload) => client.publishTelemetry(payload),
+        log,
+      }),
   });
   const workerRegistry = fleetRegistry(() => fleet.status());
 

@@ -1,11 +1,13 @@
 // A cluster worker's wiring (--concurrency N > 1): the link to the primary over the process IPC
-// channel, and the admin views it answers for the primary, which serves the admin endpoint.
+// channel, and the admin views (and telemetry windows) it answers for the primary, which serves
+// the admin endpoint and publishes the pod's telemetry summary.
 import cluster from 'node:cluster';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { formatHostPort } from '@trellis/address';
 import type { HostPort } from '@trellis/address';
 import type { AdminEndpoints, AdminResponse } from '@trellis/sidecar-admin';
+import type { DestinationWindows } from '@trellis/sidecar-telemetry';
 import { PrimaryLink } from '@trellis/sidecar-workers';
 import type { LinkLogger, ServeOptions, SnapshotTarget } from '@trellis/sidecar-workers';
 
@@ -43,12 +45,16 @@ export function linkToPrimary(target: SnapshotTarget, log: LinkLogger): PrimaryL
   });
 }
 
-/** What a worker answers for the primary's /stats, /clusters and /metrics. */
+/**
+ * What a worker answers for the primary's /stats, /clusters and /metrics, and (with --nats) its
+ * destination windows, which the primary merges into the pod's telemetry summary.
+ */
 export function workerViews(
   bound: Readonly<Record<string, HostPort>>,
   endpoints: AdminEndpoints,
   metricsJson: () => Promise<unknown>,
   drain: () => void,
+  windows: DestinationWindows | undefined,
 ): ServeOptions {
   const view = (path: string) => (): AdminResponse | Promise<AdminResponse> => {
     const route = endpoints.views[path];
@@ -66,6 +72,10 @@ export function workerViews(
       stats: view('/stats'),
       clusters: view('/clusters'),
       metrics: async () => ({ status: 200, body: await metricsJson() }),
+      telemetry: () =>
+        windows
+          ? { status: 200, body: windows.contents() }
+          : { status: 404, body: { error: 'no telemetry windows without --nats' } },
     },
     drain,
   };

@@ -37,9 +37,13 @@ export {
 } from './tracing/index.js';
 export type {
   DestinationWindowsOptions,
+  SecondCounts,
+  SeriesContents,
   SummaryPublisherCounters,
   SummaryPublisherLogger,
   SummaryPublisherOptions,
+  SummarySource,
+  WindowContents,
   WindowSummary,
 } from './summary/index.js';
 export {

@@ -1,11 +1,19 @@
 // The messages between the primary and its workers over the cluster IPC channel, and their
 // validation. Node serialises them as JSON; every message is checked on arrival, because a
 // worker must never apply half a snapshot nor the primary count an answer it cannot read.
+import { LATENCY_BUCKET_COUNT } from '@trellis/mesh-protocol';
+import type { DestinationWindows } from '@trellis/sidecar-telemetry';
 import { WorkersError } from './errors.js';
 
-/** Per-worker admin views the primary gathers. `metrics` answers prom-client's JSON form. */
-export const WORKER_VIEWS = ['stats', 'clusters', 'metrics'] as const;
+/**
+ * Per-worker views the primary gathers. `metrics` answers prom-client's JSON form; `telemetry`
+ * the worker's destination windows (a WireWindow), which the primary merges into the summary.
+ */
+export const WORKER_VIEWS = ['stats', 'clusters', 'metrics', 'telemetry'] as const;
 export type WorkerView = (typeof WORKER_VIEWS)[number];
+
+/** A worker's destination windows as sent: DestinationWindows.contents(), checked on arrival. */
+export type WireWindow = ReturnType<DestinationWindows['contents']>;
 
 /** A snapshot as sent: plain data; the worker re-validates it and checks its hash. */
 export interface WireSnapshot {
@@ -88,6 +96,79 @@ export function parseToPrimary(message: unknown): ToPrimary {
     default:
       throw bad(`unknown message type ${JSON.stringify(m.type)}`);
   }
+}
+
+/**
+ * A worker's answer to the `telemetry` view; throws WorkersError TRL_WORKERS_BAD_MESSAGE unless
+ * every count is a whole number, failures never exceed requests, every second lies within the
+ * window and its latency buckets are ascending, in range, and add up to its requests.
+ */
+export function parseWindow(value: unknown): WireWindow {
+  const w = fields(value, 'telemetry');
+  const windowSeconds = w.windowSeconds;
+  if (!Number.isSafeInteger(windowSeconds) || (windowSeconds as number) < 1)
+    throw bad(`telemetry.windowSeconds must be a whole number ≥ 1`);
+  const window = windowSeconds as number;
+  return {
+    windowSeconds: window,
+    series: list(w.series, 'telemetry.series').map((raw, i) => {
+      const where = `telemetry.series[${i}]`;
+      const s = fields(raw, where);
+      return {
+        direction: text(s.direction, `${where}.direction`),
+        service: text(s.service, `${where}.service`),
+        seconds: list(s.seconds, `${where}.seconds`).map((second, j) =>
+          windowSecond(second, window, `${where}.seconds[${j}]`),
+        ),
+      };
+    }),
+  };
+}
+
+function windowSecond(value: unknown, window: number, where: string) {
+  const s = fields(value, where);
+  const age = s.age;
+  if (!Number.isInteger(age) || (age as number) < 1 || (age as number) > window)
+    throw bad(`${where}.age must be a whole number from 1 to ${window}`);
+  const requests = count(s.requests, `${where}.requests`);
+  const failures = count(s.failures, `${where}.failures`);
+  if (failures > requests) throw bad(`${where}.failures exceeds its requests`);
+  const latency = list(s.latency, `${where}.latency`);
+  if (latency.length % 2 !== 0) throw bad(`${where}.latency must hold [bucket, count] pairs`);
+  let previous = -1;
+  let total = 0;
+  for (let i = 0; i < latency.length; i += 2) {
+    const bucket = latency[i];
+    if (!Number.isInteger(bucket) || (bucket as number) <= previous)
+      throw bad(`${where}.latency buckets must be whole numbers in ascending order`);
+    if ((bucket as number) >= LATENCY_BUCKET_COUNT)
+      throw bad(`${where}.latency bucket ${bucket as number} is not below ${LATENCY_BUCKET_COUNT}`);
+    const n = latency[i + 1];
+    if (!Number.isSafeInteger(n) || (n as number) < 1)
+      throw bad(`${where}.latency counts must be whole numbers ≥ 1 (got ${JSON.stringify(n)})`);
+    previous = bucket as number;
+    total += n as number;
+  }
+  if (total !== requests)
+    throw bad(`${where}.latency counts add up to ${total}, not to its ${requests} requests`);
+  return { age: age as number, requests, failures, latency: latency as number[] };
+}
+
+function fields(value: unknown, where: string): Fields {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw bad(`${where} must be an object`);
+  return value as Fields;
+}
+
+function list(value: unknown, where: string): unknown[] {
+  if (!Array.isArray(value)) throw bad(`${where} must be a list`);
+  return value;
+}
+
+function count(value: unknown, where: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0)
+    throw bad(`${where} must be a whole number ≥ 0 (got ${JSON.stringify(value)})`);
+  return value as number;
 }
 
 function envelope(message: unknown): Fields & { type: string } {

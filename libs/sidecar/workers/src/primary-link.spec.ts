@@ -45,6 +45,7 @@ function setup(build: (s: Snapshot) => number = (s) => s.version) {
       metrics: () => {
         throw new Error('registry broken');
       },
+      telemetry: () => ({ status: 200, body: { windowSeconds: 10, series: [] } }),
     },
     drain: () => void drains.push('drain'),
   };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '@trellis/time';
 import { completedRequest } from '../testing.js';
-import { DestinationWindows, OVERFLOW_SERVICE, UNROUTED_SERVICE } from './destination-window.js';
+import { DestinationWindows } from './destination-window.js';
+import { OVERFLOW_SERVICE, UNROUTED_SERVICE } from './window-contents.js';
 
 const identity = { namespace: 'shop', pod: 'web-1', service: 'web' };
 
@@ -145,6 +146,44 @@ describe('DestinationWindows', () => {
     clock.advance(1_000);
     const [stats] = w.summarize().destinations;
     expect([stats?.service, stats?.requests, stats?.failures]).toEqual(['catalog.shop', 3, 2]);
+  });
+
+  it('hands out its complete seconds as plain data, youngest first', () => {
+    const { clock, w } = windows({ windowSeconds: 3 });
+    w.observe('outbound', 'catalog.shop:8080', false, 2);
+    clock.advance(1_000);
+    w.observe('outbound', 'catalog.shop:8080', true, 1);
+    w.observe('inbound', undefined, true, 1);
+    clock.advance(1_000);
+    w.observe('outbound', 'catalog.shop:8080', true, 1);
+    expect(w.contents()).toEqual({
+      windowSeconds: 3,
+      series: [
+        {
+          direction: 'inbound',
+          service: 'web.shop',
+          seconds: [{ age: 1, requests: 1, failures: 0, latency: [111, 1] }],
+        },
+        {
+          direction: 'outbound',
+          service: 'catalog.shop',
+          seconds: [
+            { age: 1, requests: 1, failures: 0, latency: [111, 1] },
+            { age: 2, requests: 1, failures: 1, latency: [127, 1] },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('forgets idle series when handing out its contents too', () => {
+    const { clock, w } = windows({ windowSeconds: 2, maxDestinations: 1 });
+    w.observe('outbound', 'a.shop:80', true, 1);
+    clock.advance(3_000);
+    expect(w.contents().series).toEqual([]);
+    w.observe('outbound', 'b.shop:80', true, 1);
+    clock.advance(1_000);
+    expect(w.contents().series.map((s) => s.service)).toEqual(['b.shop']);
   });
 
   it('refuses a window that is not a whole number of seconds', () => {

@@ -3,18 +3,29 @@
 // so the proxy pays O(1) and allocates nothing per request. Time is cut into 1 s buckets of the
 // injected clock; a summary covers the `windowSeconds` most recent complete seconds (the one in
 // progress is left out, so every second in the window counts whole and rps = requests / window).
-import { LATENCY_BUCKET_COUNT, latencyBucketOf, latencyQuantileMs } from '@trellis/mesh-protocol';
-import type { DestinationStats, TelemetryEdge, TelemetrySource } from '@trellis/mesh-protocol';
+// Summaries go through the window's plain-data contents (window-contents.ts), which the primary
+// of a --concurrency sidecar also merges over its workers.
+import { LATENCY_BUCKET_COUNT, latencyBucketOf } from '@trellis/mesh-protocol';
+import type { TelemetrySource } from '@trellis/mesh-protocol';
 import type { CompletedRequest } from '@trellis/sidecar-proxy';
 import type { Clock } from '@trellis/time';
 import { isSuccessful } from './success-class.js';
-
-/** Requests for which no route chose a destination (and inbound ones of a sidecar without a service). */
-export const UNROUTED_SERVICE = '__unrouted__';
-/** Destinations beyond `maxDestinations` of one direction, counted together. */
-export const OVERFLOW_SERVICE = '__overflow__';
-export const DEFAULT_WINDOW_SECONDS = 10;
-export const DEFAULT_MAX_DESTINATIONS = 128;
+import {
+  DEFAULT_MAX_DESTINATIONS,
+  DEFAULT_WINDOW_SECONDS,
+  OVERFLOW_SERVICE,
+  UNROUTED_SERVICE,
+  bySeries,
+  checkWindowBounds,
+  mergeWindowContents,
+  summarizeWindowContents,
+} from './window-contents.js';
+import type {
+  SecondCounts,
+  SeriesContents,
+  WindowContents,
+  WindowSummary,
+} from './window-contents.js';
 
 export interface DestinationWindowsOptions {
   readonly clock: Clock;
@@ -27,12 +38,6 @@ export interface DestinationWindowsOptions {
   readonly windowSeconds?: number;
   /** Distinct services per direction before the rest fold into `__overflow__` (default 128). */
   readonly maxDestinations?: number;
-}
-
-export interface WindowSummary {
-  readonly windowSeconds: number;
-  readonly destinations: DestinationStats[];
-  readonly edges: TelemetryEdge[];
 }
 
 // Per slot: [requests, failures, latency bucket counts…].
@@ -59,8 +64,8 @@ interface Direction {
 
 export class DestinationWindows {
   readonly #clock: Clock;
+  readonly #identity: TelemetrySource;
   readonly #localService: string;
-  readonly #edgeSource: string;
   readonly #window: number;
   readonly #slots: number;
   readonly #maxDestinations: number;
@@ -69,17 +74,30 @@ export class DestinationWindows {
   constructor(options: DestinationWindowsOptions) {
     const window = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
     const max = options.maxDestinations ?? DEFAULT_MAX_DESTINATIONS;
-    if (!Number.isInteger(window) || window < 1)
-      throw new RangeError(`windowSeconds must be a whole number ≥ 1 (got ${window})`);
-    if (!Number.isInteger(max) || max < 1)
-      throw new RangeError(`maxDestinations must be a whole number ≥ 1 (got ${max})`);
+    checkWindowBounds(window, max);
     this.#clock = options.clock;
-    const { namespace, pod, service } = options.identity;
+    this.#identity = options.identity;
+    const { namespace, service } = options.identity;
     this.#localService = service ? `${service}.${namespace}` : '';
-    this.#edgeSource = this.#localService || `${pod}.${namespace}`;
     this.#window = window;
     this.#slots = window + 1;
     this.#maxDestinations = max;
+  }
+
+  /**
+   * The summary of several processes' windows taken together (the workers of a --concurrency
+   * sidecar): their contents summed per (direction, service, second) by mergeWindowContents,
+   * capped at `maxDestinations` named services per direction, and summarized as one window.
+   */
+  static summarizeMerged(
+    parts: readonly WindowContents[],
+    options: Omit<DestinationWindowsOptions, 'clock'>,
+  ): WindowSummary {
+    const merged = mergeWindowContents(parts, {
+      windowSeconds: options.windowSeconds ?? DEFAULT_WINDOW_SECONDS,
+      maxDestinations: options.maxDestinations,
+    });
+    return summarizeWindowContents(merged, options.identity);
   }
 
   get windowSeconds(): number {
@@ -120,71 +138,56 @@ export class DestinationWindows {
 
   /**
    * The window's figures per (direction, service) with traffic in it, and the edges of the
-   * traffic this proxy originates (every direction but inbound, whose callers it cannot name).
-   * Series idle for a whole window are forgotten here, so memory follows live destinations.
+   * traffic this proxy originates (summarizeWindowContents). Series idle for a whole window are
+   * forgotten here, so memory follows live destinations.
    */
   summarize(): WindowSummary {
+    return summarizeWindowContents(this.contents(), this.#identity);
+  }
+
+  /**
+   * The complete seconds of the window as plain data (what a --concurrency worker hands its
+   * primary to merge), sorted by direction and service. Forgets idle series as summarize() does.
+   */
+  contents(): WindowContents {
     const current = Math.floor(this.#clock.now() / 1000);
     const oldest = current - this.#window;
-    const destinations: DestinationStats[] = [];
-    const edges = new Map<string, { requests: number; failures: number }>();
+    const series: SeriesContents[] = [];
     for (const [name, direction] of this.#directions) {
-      for (const series of direction.byService.values()) {
-        if (series.lastSecond < oldest) {
-          this.#forget(direction, series);
+      for (const s of direction.byService.values()) {
+        if (s.lastSecond < oldest) {
+          this.#forget(direction, s);
           continue;
         }
-        const stats = this.#stats(series, oldest, current);
-        if (!stats) continue;
-        destinations.push(stats);
-        if (name === 'inbound' || series.service === UNROUTED_SERVICE) continue;
-        if (series.service === OVERFLOW_SERVICE) continue;
-        const edge = edges.get(series.service) ?? { requests: 0, failures: 0 };
-        edge.requests += stats.requests;
-        edge.failures += stats.failures;
-        edges.set(series.service, edge);
+        const seconds = this.#seconds(s, oldest, current);
+        if (seconds.length > 0)
+          series.push({ direction: s.direction, service: s.service, seconds });
       }
       if (direction.byService.size === 0) this.#directions.delete(name);
     }
-    destinations.sort(
-      (a, b) => a.direction.localeCompare(b.direction) || a.service.localeCompare(b.service),
-    );
-    return {
-      windowSeconds: this.#window,
-      destinations,
-      edges: [...edges]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([to, e]) => ({ from: this.#edgeSource, to, ...e })),
-    };
+    return { windowSeconds: this.#window, series: series.sort(bySeries) };
   }
 
-  #stats(series: Series, oldest: number, current: number): DestinationStats | undefined {
-    const merged = new Float64Array(LATENCY_BUCKET_COUNT);
-    let requests = 0;
-    let failures = 0;
+  /** A series' complete seconds in [oldest, current), youngest first. */
+  #seconds(series: Series, oldest: number, current: number): SecondCounts[] {
+    const seconds: SecondCounts[] = [];
     for (let slot = 0; slot < this.#slots; slot++) {
       const second = series.slotSecond[slot]!;
       if (second < oldest || second >= current) continue;
       const base = slot * STRIDE;
-      requests += series.counts[base + REQUESTS]!;
-      failures += series.counts[base + FAILURES]!;
-      for (let b = 0; b < LATENCY_BUCKET_COUNT; b++) merged[b]! += series.counts[base + BINS + b]!;
+      const latency: number[] = [];
+      for (let b = 0; b < LATENCY_BUCKET_COUNT; b++) {
+        const count = series.counts[base + BINS + b]!;
+        if (count > 0) latency.push(b, count);
+      }
+      seconds.push({
+        age: current - second,
+        requests: series.counts[base + REQUESTS]!,
+        failures: series.counts[base + FAILURES]!,
+        latency,
+      });
     }
-    if (requests === 0) return undefined;
-    const latency: number[] = [];
-    for (let b = 0; b < LATENCY_BUCKET_COUNT; b++) if (merged[b]! > 0) latency.push(b, merged[b]!);
-    return {
-      direction: series.direction,
-      service: series.service,
-      requests,
-      failures,
-      rps: round4(requests / this.#window),
-      successRate: round4((requests - failures) / requests),
-      p50Ms: latencyQuantileMs(merged, requests, 0.5),
-      p95Ms: latencyQuantileMs(merged, requests, 0.95),
-      p99Ms: latencyQuantileMs(merged, requests, 0.99),
-      latency,
-    };
+    return seconds.sort((a, b) => a.age - b.age);
   }
 
   #series(direction: string, destinationKey: string | undefined): Series {
@@ -235,8 +238,4 @@ function serviceOf(destinationKey: string | undefined): string | undefined {
   if (!destinationKey) return undefined;
   const colon = destinationKey.lastIndexOf(':');
   return colon === -1 ? destinationKey : destinationKey.slice(0, colon);
-}
-
-function round4(value: number): number {
-  return Math.round(value * 10_000) / 10_000;
 }

@@ -1,11 +1,13 @@
 // Publishes the sidecar's telemetry summary (docs/protocol.md, Telemetry) every interval: the
 // destination windows, stamped with who and when, encoded as one compact JSON message. It runs
 // on its own timer, never on the request path; a publish that fails or finds NATS away is
-// counted and skipped (the next interval carries a fresh window anyway).
+// counted and skipped (the next interval carries a fresh window anyway). The windows are those
+// of the process itself, or (--concurrency) a source that gathers and merges its workers'
+// windows asynchronously: the schedule is the same, the message leaves once the merge is done.
 import { TELEMETRY_SUMMARY_VERSION, encodeTelemetrySummary } from '@trellis/mesh-protocol';
 import type { TelemetrySource, TelemetrySummary } from '@trellis/mesh-protocol';
 import type { Clock, Timer } from '@trellis/time';
-import type { DestinationWindows } from './destination-window.js';
+import type { WindowSummary } from './window-contents.js';
 
 export const DEFAULT_SUMMARY_INTERVAL_MS = 5_000;
 
@@ -13,8 +15,16 @@ export interface SummaryPublisherLogger {
   warn(fields: object, message: string): void;
 }
 
+/**
+ * Where a summary's figures come from: a DestinationWindows (synchronous), or a source that
+ * gathers them from elsewhere first (the --concurrency primary's merge of its workers' windows).
+ */
+export interface SummarySource {
+  summarize(): WindowSummary | Promise<WindowSummary>;
+}
+
 export interface SummaryPublisherOptions {
-  readonly windows: DestinationWindows;
+  readonly windows: SummarySource;
   readonly identity: TelemetrySource;
   /**
    * Hands one encoded summary to NATS without blocking (ControlPlaneClient.publishTelemetry);
@@ -32,7 +42,7 @@ export interface SummaryPublisherOptions {
 export interface SummaryPublisherCounters {
   /** Summaries handed to NATS. */
   readonly published: number;
-  /** Summaries dropped because NATS was away. */
+  /** Summaries dropped because NATS was away, or because the previous one was still gathering. */
   readonly skipped: number;
   /** Summaries that failed to build or publish (logged). */
   readonly failed: number;
@@ -44,6 +54,7 @@ export class SummaryPublisher {
   readonly #wallClock: () => number;
   #timer: Timer | undefined;
   #running = false;
+  #gathering = false;
   #published = 0;
   #skipped = 0;
   #failed = 0;
@@ -74,9 +85,21 @@ export class SummaryPublisher {
     this.#timer = undefined;
   }
 
-  /** The summary of the window as it stands now. */
-  summary(): TelemetrySummary {
-    const { windowSeconds, destinations, edges } = this.#o.windows.summarize();
+  /** The summary of the window as it stands now; a promise when the source gathers first. */
+  summary(): TelemetrySummary | Promise<TelemetrySummary> {
+    const window = this.#o.windows.summarize();
+    return window instanceof Promise ? window.then((w) => this.#stamp(w)) : this.#stamp(window);
+  }
+
+  /**
+   * Builds and publishes one summary now; true when NATS took it (a promise when the source
+   * gathers first). Never throws, and the promise never rejects.
+   */
+  publishNow(): boolean | Promise<boolean> {
+    return this.#publish(() => true);
+  }
+
+  #stamp({ windowSeconds, destinations, edges }: WindowSummary): TelemetrySummary {
     const { namespace, pod, service } = this.#o.identity;
     return {
       v: TELEMETRY_SUMMARY_VERSION,
@@ -88,29 +111,52 @@ export class SummaryPublisher {
     };
   }
 
-  /** Builds and publishes one summary now; true when NATS took it. Never throws. */
-  publishNow(): boolean {
+  /** `wanted` is asked again once a gathered summary is ready: a stopped publisher sends none. */
+  #publish(wanted: () => boolean): boolean | Promise<boolean> {
+    let built: TelemetrySummary | Promise<TelemetrySummary>;
     try {
-      if (this.#o.publish(encodeTelemetrySummary(this.summary()))) {
+      built = this.summary();
+    } catch (error) {
+      return this.#fail(error);
+    }
+    if (!(built instanceof Promise)) return this.#send(built);
+    this.#gathering = true;
+    return built
+      .then(
+        (summary) => (wanted() ? this.#send(summary) : false),
+        (error: unknown) => this.#fail(error),
+      )
+      .finally(() => (this.#gathering = false));
+  }
+
+  #send(summary: TelemetrySummary): boolean {
+    try {
+      if (this.#o.publish(encodeTelemetrySummary(summary))) {
         this.#published++;
         return true;
       }
       this.#skipped++;
       return false;
     } catch (error) {
-      this.#failed++;
-      this.#o.log?.warn(
-        { code: 'TRL_TELEMETRY_PUBLISH_FAILED', reason: (error as Error).message },
-        'telemetry summary not published',
-      );
-      return false;
+      return this.#fail(error);
     }
+  }
+
+  #fail(error: unknown): false {
+    this.#failed++;
+    this.#o.log?.warn(
+      { code: 'TRL_TELEMETRY_PUBLISH_FAILED', reason: (error as Error).message },
+      'telemetry summary not published',
+    );
+    return false;
   }
 
   #schedule(): void {
     this.#timer = this.#o.clock.setTimer(this.#intervalMs, () => {
       if (!this.#running) return;
-      this.publishNow();
+      // A source slower than the interval is not asked twice at once: this round is skipped.
+      if (this.#gathering) this.#skipped++;
+      else void this.#publish(() => this.#running);
       this.#schedule();
     });
   }
