@@ -19,11 +19,12 @@ import type { Resource, Snapshot } from '@trellis/config';
 import {
   CONTROL_PLANE_QUEUE,
   decodeProxyStatus,
+  decodeTelemetrySummary,
   encodeMessage,
   makeConfigUpdate,
   subjects,
 } from '@trellis/mesh-protocol';
-import type { ProxyStatus } from '@trellis/mesh-protocol';
+import type { ProxyStatus, TelemetrySummary } from '@trellis/mesh-protocol';
 import {
   fetchNatsMonitor,
   getFreePort,
@@ -295,7 +296,9 @@ const PROTOCOL_USERS = [
     user: 'control-plane',
     permissions: {
       publish: { allow: ['trellis.v1.config.updates', '_INBOX.>'] },
-      subscribe: { allow: ['trellis.v1.sync', 'trellis.v1.status.>', '_INBOX.>'] },
+      subscribe: {
+        allow: ['trellis.v1.sync', 'trellis.v1.status.>', 'trellis.v1.telemetry.>', '_INBOX.>'],
+      },
     },
   },
   {
@@ -306,6 +309,21 @@ const PROTOCOL_USERS = [
     },
   },
 ];
+
+/** The status of one GET to the sidecar's listener on its own connection. */
+function getStatus(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { port, host: '127.0.0.1', path: '/', headers: { host }, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 const service = (name: string): Resource =>
   ({
@@ -321,9 +339,11 @@ describe('trellis-sidecar --concurrency 2 --nats (built binary)', () => {
   let sidecar: ChildProcess;
   let dir: string;
   let admin: string;
+  let outboundPort: number;
   let latest: Snapshot = buildSnapshot([service('s1')], 1);
   let syncRequests = 0;
   const statuses: ProxyStatus[] = [];
+  const summaries: TelemetrySummary[] = [];
   const acks = (version: number) =>
     statuses.filter((s) => s.kind === 'ack' && s.version === version).length;
   const workerVersions = async () =>
@@ -347,9 +367,13 @@ describe('trellis-sidecar --concurrency 2 --nats (built binary)', () => {
     controlPlane.subscribe(subjects.allStatus, {
       callback: (_error, msg) => void statuses.push(decodeProxyStatus(msg.data)),
     });
+    controlPlane.subscribe(subjects.allTelemetry, {
+      callback: (_error, msg) => void summaries.push(decodeTelemetrySummary(msg.data)),
+    });
     await controlPlane.flush();
     dir = await mkdtemp(join(tmpdir(), 'trellis-e2e-concurrency-nats-'));
     const [outbound, adminPort] = [await getFreePort(), await getFreePort()];
+    outboundPort = outbound;
     admin = `http://127.0.0.1:${adminPort}`;
     const sc = nats.users['sidecar']!;
     sidecar = spawn(
@@ -417,6 +441,29 @@ describe('trellis-sidecar --concurrency 2 --nats (built binary)', () => {
     await waitFor(() => acks(2) > 0, { timeoutMs: 5_000, what: 'the ACK of version 2' });
     expect(acks(2)).toBe(1);
     expect((await fetch(`${admin}/ready`)).status).toBe(200);
+  });
+
+  it('publishes one telemetry summary per round that counts the requests of both workers', async () => {
+    // A connection each, so the cluster's round-robin spreads them over both workers; s1 has no
+    // endpoints, so each is a 503 the summary counts as a failure.
+    const statuses503 = await Promise.all(
+      Array.from({ length: 20 }, () => getStatus(outboundPort, 's1.shop:8080')),
+    );
+    expect(statuses503.every((status) => status === 503)).toBe(true);
+    const s1 = (summary: TelemetrySummary) =>
+      summary.destinations.find((d) => d.direction === 'outbound' && d.service === 's1.shop');
+    const counted = await waitFor(
+      () => summaries.map(s1).find((stats) => stats !== undefined && stats.requests === 20),
+      { timeoutMs: 15_000, what: 'a summary counting all 20 requests' },
+    );
+    expect(counted.failures).toBe(20);
+    const from = summaries.filter((summary) => s1(summary) !== undefined);
+    expect(new Set(from.map((summary) => summary.proxy.pod))).toEqual(new Set(['checkout-1']));
+    // One summary per round: never two in the same publishing interval from two workers.
+    expect(from.every((summary) => (s1(summary)?.requests ?? 0) <= 20)).toBe(true);
+    const stats = (await (await fetch(`${admin}/stats`)).json()) as StatsView;
+    expect(stats.workers['1']?.requests_total).toBeGreaterThan(0);
+    expect(stats.workers['2']?.requests_total).toBeGreaterThan(0);
   });
 
   it('says goodbye once and exits 0 on SIGTERM', async () => {

@@ -12,6 +12,8 @@ export interface RequestTracer {
 }
 
 export interface RequestTrace {
+  /** The trace the request is part of (incoming, or started here): access logs name it. */
+  readonly traceId: string;
   /**
    * Called for each forwarded attempt with the headers about to be sent: replaces any trace
    * headers in them with the attempt's context.

@@ -23,6 +23,9 @@ const completed = fc.record({
   traceparent: fc.option(fc.constant('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'), {
     nil: undefined,
   }),
+  traceId: fc.option(fc.constantFrom('4bf92f3577b34da6a3ce929d0e0e4736', 'a"b'), {
+    nil: undefined,
+  }),
   status: fc.integer({ min: 100, max: 599 }),
   grpcStatus: optionalText,
   outcome: fc.constantFrom('complete', 'client-gone', 'upstream-error'),
@@ -59,6 +62,7 @@ describe('accessLogJson', () => {
           protocol: c.protocol,
           requestId: c.requestId,
           headers: c.traceparent === undefined ? [] : ['traceparent', c.traceparent],
+          traceId: c.traceId,
           status: c.status,
           grpcStatus: c.grpcStatus,
           outcome: c.outcome,

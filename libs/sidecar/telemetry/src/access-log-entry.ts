@@ -1,6 +1,8 @@
 // The facts one access-log line reports about a finished request, in the order they are
 // written. JSON lines keep a fixed set of keys (null when a value is unknown) so log pipelines
-// see one schema; only trace_id is left out when the request carried no trace context.
+// see one schema; only trace_id is left out when the request has no trace (no tracer ran and no
+// trace context came in). The trace id is the one the request was traced and propagated with:
+// the incoming one, or the one the sidecar started.
 import type { CompletedRequest } from '@trellis/sidecar-proxy';
 import { traceIdOf } from './trace-id.js';
 
@@ -56,7 +58,7 @@ export function accessLogJson(
   const { request } = completed;
   const { exchange, record } = request;
   const error = record.error;
-  const traceId = traceIdOf(exchange.headers);
+  const traceId = request.trace?.traceId ?? traceIdOf(exchange.headers);
   const reasons = record.retryReasons;
   let reasonList = '';
   for (let i = 0; i < reasons.length; i++) reasonList += (i ? ',' : '') + jsonString(reasons[i]!);
@@ -144,7 +146,7 @@ export function accessLogEntry(
   const { request } = completed;
   const { exchange, record } = request;
   const error = record.error;
-  const traceId = traceIdOf(exchange.headers);
+  const traceId = request.trace?.traceId ?? traceIdOf(exchange.headers);
   return {
     // Request clocks are monotonic, so the start is derived from the wall clock at the end.
     time: new Date(Math.round(wallNowMs - completed.durationMs)).toISOString(),

@@ -102,6 +102,11 @@ describe('JSON lines', () => {
     });
   });
 
+  it('names the trace the sidecar started for a request that came without one', () => {
+    const line = jsonLine({ traceId: '0af7651916cd43dd8448eb211c80319c' });
+    expect(line.trace_id).toBe('0af7651916cd43dd8448eb211c80319c');
+  });
+
   it('omits trace_id without trace headers and writes null for unknown values', () => {
     const line = jsonLine({
       record: { route: undefined, destination: undefined, endpoint: undefined, attempts: 0 },

@@ -1,8 +1,8 @@
 // Access logging: one line per finished request, a JSON object or text from a configured
 // template, with the settings (enabled, sampling, format) swapped whole on each config change.
 // The default destination is pino's asynchronous stdout stream (sonic-boom), so writing never
-// blocks a request. Lines are batched (up to 32 KiB or 1 s, as Envoy flushes its access logs
-// on an interval): one write per line cost a thread-pool round trip and two context switches
+// blocks a request. Lines are batched (up to 64 KiB or 1 s, Envoy's defaults for flushing its
+// access-log files): one write per line cost a thread-pool round trip and two context switches
 // per request on the proxy's one core. Each line is encoded into a byte buffer as it is made:
 // appending to one long string instead built a rope of thousands of pieces that the write then
 // had to flatten and encode. Lines are serialised here rather than through a pino Logger: a
@@ -41,7 +41,7 @@ export interface AccessLogOptions {
   readonly random?: () => number;
   /** Wall clock in epoch ms, for the `time` field. */
   readonly wallNow?: () => number;
-  /** Lines are held until this many bytes are pending (default 32 KiB; 0: write each line). */
+  /** Lines are held until this many bytes are pending (default 64 KiB; 0: write each line). */
   readonly batchBytes?: number;
   /** …or until this long after the first pending line (default 1000 ms). */
   readonly flushIntervalMs?: number;
@@ -83,7 +83,7 @@ export class AccessLog {
     this.#destination = options.destination ?? stdoutDestination();
     this.#random = options.random ?? Math.random;
     this.#wallNow = options.wallNow ?? Date.now;
-    this.#batchBytes = options.batchBytes ?? 32 * 1024;
+    this.#batchBytes = options.batchBytes ?? 64 * 1024;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.#clock = options.clock ?? systemClock;
     this.#buffer = Buffer.allocUnsafe(this.#bufferBytes());

@@ -8,6 +8,8 @@ export interface CompletedInit {
   readonly target?: string;
   readonly protocol?: 'http/1.1' | 'h2';
   readonly headers?: readonly string[];
+  /** The id of the trace the tracer gave the request (absent: no tracer ran). */
+  readonly traceId?: string;
   readonly requestId?: string;
   readonly record?: Partial<RequestRecord>;
   readonly status?: number;
@@ -41,6 +43,7 @@ export function completedRequest(init: CompletedInit = {}): CompletedRequest {
       remoteAddress: '127.0.0.1',
     },
     requestId: init.requestId ?? 'req-1',
+    trace: init.traceId === undefined ? undefined : { traceId: init.traceId },
     record,
     startedAt: 0,
   } as unknown as ProxyRequest;

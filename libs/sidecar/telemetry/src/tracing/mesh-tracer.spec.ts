@@ -97,4 +97,16 @@ describe('MeshTracer sampling (no exporter: propagation only)', () => {
     trace.startAttempt(request, second);
     expect(second).toEqual(first);
   });
+
+  it('names the trace it propagates: the incoming one, or the one it started', async () => {
+    const tracer = await MeshTracer.create({ serviceName: 'web', random: () => 0.99 });
+    const joined = tracer.startRequest(requestWith(['traceparent', `00-${TRACE}-${SPAN}-01`]), 'x');
+    expect(joined.traceId).toBe(TRACE);
+    const request = requestWith([]);
+    const started = tracer.startRequest(request, 'outbound');
+    const headers: string[] = [];
+    started.startAttempt(request, headers);
+    expect(headers[1]).toBe(`00-${started.traceId}-${headers[1]!.slice(36, 52)}-00`);
+    expect(started.traceId).toMatch(/^[0-9a-f]{32}$/);
+  });
 });

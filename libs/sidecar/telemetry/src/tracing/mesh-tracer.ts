@@ -154,6 +154,10 @@ class PropagatingTrace implements RequestTrace {
     private readonly formats: readonly Propagation[],
   ) {}
 
+  get traceId(): string {
+    return this.context.traceId;
+  }
+
   startAttempt(_request: ProxyRequest, headers: FlatHeaders): AttemptTrace {
     injectTraceContext(headers, this.context, this.formats);
     return NO_SPAN;
@@ -183,6 +187,10 @@ class SpanTrace implements RequestTrace {
     this.#context = trace.setSpan(ROOT_CONTEXT, span);
     this.#traceState = traceState;
     this.#formats = formats;
+  }
+
+  get traceId(): string {
+    return this.#span.spanContext().traceId;
   }
 
   startAttempt(request: ProxyRequest, headers: FlatHeaders): AttemptTrace {
