@@ -126,11 +126,11 @@ function jsonMillis(ms: number): string {
   const whole = Math.floor(micros / 1000);
   const fraction = micros - whole * 1000;
   if (fraction === 0) return String(whole);
-  const digits = fraction < 10 ? `00${fraction}` : fraction < 100 ? `0${fraction}` : `${fraction}`;
-  return `${whole}.${digits.replace(TRAILING_ZEROS, '')}`;
+  // Three decimals without their trailing zeros: .5, .05, .005, .25, .125.
+  if (fraction % 100 === 0) return `${whole}.${fraction / 100}`;
+  if (fraction % 10 === 0) return `${whole}.${fraction < 100 ? '0' : ''}${fraction / 10}`;
+  return `${whole}.${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}`;
 }
-
-const TRAILING_ZEROS = /0+$/;
 
 /** As JSON.stringify writes numbers: NaN and infinities become null. */
 function jsonNumber(value: number): string {
