@@ -29,6 +29,11 @@ await build({
   banner: {
     js: "import { createRequire as __trellisCreateRequire } from 'node:module'; const require = __trellisCreateRequire(import.meta.url);",
   },
+  // Whitespace and comments out (names kept, so stack traces still name functions; main.js.map
+  // maps positions back): 2.9 → 2.0 MB, and the bundle becomes pure ASCII. One non-Latin-1
+  // character in a comment made V8 hold the whole source as a two-byte string: 5.8 MB of
+  // every process's idle RSS instead of 2.1 MB.
+  minifyWhitespace: true,
   logLevel: 'warning',
 });
 console.log(`built ${basename(appDir)} -> dist/${appDir}/main.js`);

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CONTROL_PLANE_NATS_USER,
   SIDECAR_NATS_USER,
+  trellisNatsLimits,
   trellisNatsUsers,
 } from '@trellis/control-plane-delivery';
 import { startNatsServer } from '@trellis/testing';
@@ -197,6 +198,8 @@ try {
   nats = await startNatsServer({
     port: ports.nats,
     users: trellisNatsUsers(passwords),
+    // The mesh's limits (auth timeout, write deadline, connections) as a deployment sets them.
+    limits: trellisNatsLimits(processes.length),
     serverName: 'trellis-demo',
   });
   console.log(
