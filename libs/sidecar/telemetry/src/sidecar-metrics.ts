@@ -72,6 +72,8 @@ export interface MetricsSettings {
 export class SidecarMetrics {
   readonly registry = new Registry();
   readonly #series = new Map<string, RequestSeries>();
+  /** direction → route → destination → series: the request path's lookup of #series. */
+  readonly #index = new Map<string, Map<string, Map<string, RequestSeries>>>();
   readonly #maxSeries: number;
   readonly #bytesSentByDirection = new Map<string, number>();
   readonly #retries: Counter;
@@ -148,7 +150,11 @@ export class SidecarMetrics {
     const destination = record.destination ?? '';
     const m = SIDECAR_METRICS;
     const series = this.#seriesFor(direction, route, destination);
-    const outcome = codeClass(completed.status) + SEP + grpcStatusLabel(completed.grpcStatus);
+    const grpcStatus = completed.grpcStatus;
+    const outcome =
+      grpcStatus === undefined
+        ? HTTP_OUTCOMES[codeClassIndex(completed.status)]!
+        : codeClass(completed.status) + SEP + grpcStatusLabel(grpcStatus);
     series.outcomes.set(outcome, (series.outcomes.get(outcome) ?? 0) + 1);
     const seconds = completed.durationMs / 1000;
     (series.buckets[bucketIndex(seconds)] as number)++;
@@ -178,6 +184,10 @@ export class SidecarMetrics {
 
   /** The series of these labels; past the cap, the direction's overflow series. */
   #seriesFor(direction: string, route: string, destination: string): RequestSeries {
+    // The labels are the config's own strings: looked up as they are, a known series costs no
+    // key to build and hash on the request path.
+    const known = this.#index.get(direction)?.get(route)?.get(destination);
+    if (known) return known;
     const key = direction + SEP + route + SEP + destination;
     const found = this.#series.get(key);
     if (found) return found;
@@ -204,6 +214,14 @@ export class SidecarMetrics {
       count: 0,
     };
     this.#series.set(key, series);
+    // Overflow series stay out of the index: each request folded into one is counted as such.
+    if (route !== OVERFLOW_LABEL || destination !== OVERFLOW_LABEL) {
+      let byRoute = this.#index.get(direction);
+      if (!byRoute) this.#index.set(direction, (byRoute = new Map()));
+      let byDestination = byRoute.get(route);
+      if (!byDestination) byRoute.set(route, (byDestination = new Map()));
+      byDestination.set(destination, series);
+    }
     return series;
   }
 
@@ -326,6 +344,14 @@ export class SidecarMetrics {
   }
 }
 
+const CODE_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+/** The outcome keys of answers without grpc-status, made once. */
+const HTTP_OUTCOMES: readonly string[] = CODE_CLASSES.map((codeClass) => codeClass + SEP);
+
+function codeClassIndex(status: number): number {
+  return status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+}
+
 function codeClass(status: number): string {
-  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
+  return CODE_CLASSES[codeClassIndex(status)]!;
 }
