@@ -11,7 +11,7 @@
 // and every temp dir removed at the end, on error and on SIGINT.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -720,6 +720,10 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
     }
     if (cp) children.delete(cp);
     await nats.stop();
+    // A profiled run keeps the control plane's log beside its profiles: the timeline of the
+    // pipeline's stages and of the outage (reconnect, lease, head announcements).
+    if (profileDir && existsSync(join(dir, 'control-plane.log')))
+      cpSync(join(dir, 'control-plane.log'), join(profileDir, 'control-plane.log'));
     rmSync(dir, { recursive: true, force: true });
     tempDirs.delete(dir);
   }

@@ -67,9 +67,9 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       await client.start();
     }
     const deadline = benchNow() + message.connectTimeoutMs;
-    while (!batch.every((s) => s.client.state().connected)) {
+    while (!batch.every((s) => s.client.connected)) {
       if (benchNow() > deadline) {
-        const connected = batch.filter((s) => s.client.state().connected).length;
+        const connected = batch.filter((s) => s.client.connected).length;
         throw new Error(
           `only ${connected} of a batch of ${batch.length} sidecars (from sc-${message.first + from}) connected to NATS within ${message.connectTimeoutMs} ms`,
         );
@@ -77,7 +77,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       await delay(10);
     }
   }
-  send({ type: 'started', connected: sims.filter((s) => s.client.state().connected).length });
+  send({ type: 'started', connected: sims.filter((s) => s.client.connected).length });
 }
 
 function versionStatus(id: number, version: number): FromWorker {
@@ -98,11 +98,12 @@ function resyncStatus(id: number, since: number): FromWorker {
   let resynced = 0;
   let latest = 0;
   for (const sim of sims) {
-    const state = sim.client.state();
     // Confirmed on the newest version: by a sync answer, or by the control plane's head
-    // announcement after the reconnect (no SyncRequest needed then).
-    const at = state.confirmedAt === undefined ? 0 : Date.parse(state.confirmedAt);
-    if (state.connected && at > since) {
+    // announcement after the reconnect (no SyncRequest needed then). The cheap accessors, not
+    // state(): this runs for every sidecar of the worker ten times a second during the storm,
+    // and building each state cost the storm ~10% of the worker's CPU.
+    const at = sim.client.confirmedAt ?? 0;
+    if (sim.client.connected && at > since) {
       resynced++;
       latest = Math.max(latest, at);
     }

@@ -11,6 +11,7 @@ export {
   decodeSyncRequest,
   encodeMessage,
 } from './messages.js';
+export { statusEncoder } from './status-encoder.js';
 export type {
   ConfigUpdate,
   ProxyIdentity,

@@ -70,6 +70,8 @@ export class LeaderElection {
   #observed: { readonly revision: number; readonly since: number } | undefined;
   #round: Promise<void> | undefined;
   #tickTimer: Timer | undefined;
+  /** The next round came due while one was still running. */
+  #roundDue = false;
   #expiryTimer: Timer | undefined;
   #running = false;
 
@@ -119,14 +121,32 @@ export class LeaderElection {
    * running is joined rather than doubled.
    */
   tick(): Promise<void> {
-    this.#round ??= this.#runRound().finally(() => {
+    if (this.#round) return this.#round;
+    this.#armTick();
+    this.#round = this.#runRound().finally(() => {
       this.#round = undefined;
-      if (this.#running) {
-        this.#tickTimer?.cancel();
-        this.#tickTimer = this.#clock.setTimer(this.#leaseMs / 3, () => void this.tick());
+      if (this.#roundDue) {
+        this.#roundDue = false;
+        if (this.#running) void this.tick();
       }
     });
     return this.#round;
+  }
+
+  /**
+   * The next round starts a third of the lease after this one started, not after it ended: the
+   * writer's validity runs from the start of its last renewal, so on a busy NATS server (KV
+   * writes taking a second under a burst of 10,000 ACKs) waiting for the end first let the lease
+   * lapse between two successful renewals. A round still running when the next is due is
+   * followed at once by it.
+   */
+  #armTick(): void {
+    this.#tickTimer?.cancel();
+    if (!this.#running) return;
+    this.#tickTimer = this.#clock.setTimer(this.#leaseMs / 3, () => {
+      if (this.#round) this.#roundDue = true;
+      else void this.tick();
+    });
   }
 
   /** Stops the rounds; a writer steps down at once and then releases the lease for a quick handover. */

@@ -36,6 +36,27 @@ describe('SnapshotBuildCache.applyUpdate', () => {
     expect(cache.stats).toEqual({ hits: 0, misses: 2, size: 2 });
   });
 
+  it('answers the very same base and update objects again from memory', () => {
+    const cache = new SnapshotBuildCache();
+    const base = snapshotV(1);
+    const update = makeConfigUpdate(base, snapshotV(2), at);
+    const first = cache.applyUpdate(base, update);
+    expect(cache.applyUpdate(base, update)).toBe(first);
+    expect(cache.applyUpdate(base, update)).toBe(first);
+    expect(cache.stats).toEqual({ hits: 2, misses: 1, size: 1 });
+  });
+
+  it("never hands one base's outcome to another base at the same version, alternating between them", () => {
+    const cache = new SnapshotBuildCache();
+    const base = snapshotV(1);
+    const otherBase = buildSnapshot([service('other')], 1);
+    const update = makeConfigUpdate(base, snapshotV(2), at);
+    const kinds = [base, otherBase, base, otherBase].map((b) => cache.applyUpdate(b, update).kind);
+    expect(kinds).toEqual(['applied', 'hash-mismatch', 'applied', 'hash-mismatch']);
+    const applied = cache.applyUpdate(base, update);
+    expect(applied.kind === 'applied' && applied.snapshot.hash).toBe(snapshotV(2).hash);
+  });
+
   it('remembers invalid outcomes too', () => {
     const cache = new SnapshotBuildCache();
     const base = snapshotV(1);

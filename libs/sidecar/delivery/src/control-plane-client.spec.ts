@@ -104,6 +104,17 @@ describe('ControlPlaneClient: sync and increments', () => {
     });
   });
 
+  it('reports connected and confirmedAt as state() does, without building it', async () => {
+    const cp = await controlPlane();
+    const s = await syncedAt(cp, 1);
+    expect(s.client.connected).toBe(true);
+    expect(s.client.confirmedAt).toBe(Date.parse('2025-06-01T12:00:00.000Z'));
+    expect(s.client.state()).toMatchObject({
+      connected: true,
+      confirmedAt: '2025-06-01T12:00:00.000Z',
+    });
+  });
+
   it('applies an increment and ACKs it', async () => {
     const cp = await controlPlane();
     const s = await syncedAt(cp, 1);
@@ -265,6 +276,8 @@ describe('ControlPlaneClient: NATS refusing it', () => {
       s.log.lines.some((l) => l.fields.code === 'TRL_DELIVERY_CONNECT_FAILED'),
     );
     expect(s.client.state()).toMatchObject({ connected: false, sync: 'idle', version: 0 });
+    expect(s.client.connected).toBe(false);
+    expect(s.client.confirmedAt).toBeUndefined();
     s.clock.advance(187.5);
     await eventually(
       'a second refused connection',

@@ -8,6 +8,7 @@ import {
   decodeSyncReply,
   encodeMessage,
   isSubjectToken,
+  statusEncoder,
   subjects,
 } from '@trellis/mesh-protocol';
 import type { ProxyIdentity, ProxyStatus, SyncReply, SyncRequest } from '@trellis/mesh-protocol';
@@ -128,6 +129,7 @@ export class ControlPlaneClient {
   readonly #sync: ConfigSync;
   readonly #statusSubject: string;
   readonly #telemetrySubject: string;
+  readonly #encodeStatus: (status: ProxyStatus) => Uint8Array;
   #nc: NatsConnection | undefined;
   #connected = false;
   #everConnected = false;
@@ -151,6 +153,7 @@ export class ControlPlaneClient {
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#statusSubject = subjects.status(options.identity.namespace, options.identity.pod);
     this.#telemetrySubject = subjects.telemetry(options.identity.namespace, options.identity.pod);
+    this.#encodeStatus = statusEncoder(options.identity);
     const holder = options.holder;
     const apply =
       typeof holder === 'function' ? holder : (snapshot: Snapshot) => holder.apply(snapshot);
@@ -178,6 +181,16 @@ export class ControlPlaneClient {
   /** The snapshot in force, as far as this client applied it. */
   get inForce(): Snapshot | undefined {
     return this.#sync.inForce;
+  }
+
+  /** state().connected without building the whole state: for probes that poll thousands of clients. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** state().confirmedAt as wall-clock ms, without building the whole state. */
+  get confirmedAt(): number | undefined {
+    return this.#sync.confirmedAt;
   }
 
   state(): DeliveryState {
@@ -400,7 +413,7 @@ export class ControlPlaneClient {
     const nc = this.#nc;
     if (!nc || nc.isClosed() || nc.isDraining()) return;
     try {
-      nc.publish(this.#statusSubject, encodeMessage(status));
+      nc.publish(this.#statusSubject, this.#encodeStatus(status));
     } catch (error) {
       this.#log.warn(
         {
