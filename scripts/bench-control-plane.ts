@@ -152,6 +152,8 @@ const REPORTED_COUNTERS = [
   'syncFailures',
   'fullSyncs',
   'headConfirmations',
+  'updatesReceived',
+  'updatesStale',
   'reconnects',
   'updatesApplied',
   'nacks',
@@ -406,10 +408,22 @@ function loggedTimes(file: string, message: string): Map<number, number> {
  */
 class AckObserver {
   readonly #acks = new Map<number, Map<string, number>>();
+  /** benchNow of every sync request (a plain subscriber sees each one; it never answers). */
+  readonly syncRequests: number[] = [];
   #nc: NatsConnection | undefined;
 
   async start(servers: string, user: string, pass: string): Promise<void> {
-    const nc = await connect({ servers, user, pass, maxReconnectAttempts: -1, name: 'bench' });
+    // Dials back as fast as the control plane does, so the storm's sync requests are seen from
+    // its start.
+    const nc = await connect({
+      servers,
+      user,
+      pass,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 100,
+      name: 'bench',
+    });
     this.#nc = nc;
     nc.subscribe('trellis.v1.status.>', {
       callback: (error, msg) => {
@@ -423,6 +437,11 @@ class AckObserver {
         let byPod = this.#acks.get(status.version);
         if (!byPod) this.#acks.set(status.version, (byPod = new Map()));
         if (!byPod.has(msg.subject)) byPod.set(msg.subject, at);
+      },
+    });
+    nc.subscribe('trellis.v1.sync', {
+      callback: (error) => {
+        if (!error) this.syncRequests.push(benchNow());
       },
     });
     await nc.flush();
@@ -650,18 +669,30 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
     await nats.restart();
     const natsReady = benchNow();
     let resynced = 0;
+    // Once a second: seconds since the restart began, sidecars connected / confirmed (the
+    // storm's shape: reconnects lagging, or confirmations lagging the reconnects).
+    const progress: string[] = [];
+    let nextProgress = stormStart + 1_000;
     const lastResync = await until(
       async () => {
         cpAlive();
         const replies = await Promise.all(workers.map((w) => w.queryResync(stormStart)));
         resynced = 0;
+        let connected = 0;
         let latest = 0;
         let complete = true;
         for (const r of replies) {
           if (r.type !== 'resync-status') continue;
           resynced += r.resynced;
+          connected += r.connected;
           if (r.latest === undefined) complete = false;
           else latest = Math.max(latest, r.latest);
+        }
+        if (benchNow() >= nextProgress) {
+          nextProgress += 1_000;
+          progress.push(
+            `${Math.round((benchNow() - stormStart) / 1000)}s ${fmt(connected)}/${fmt(resynced)}`,
+          );
         }
         return complete ? latest : undefined;
       },
@@ -671,6 +702,20 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
       100,
     );
     const resyncStormSeconds = (lastResync - stormStart) / 1000;
+    console.log(`  resync storm, connected/confirmed: ${progress.join(', ')}`);
+    const pushLines = ((await fetchText(`${api}/metrics`)) ?? '')
+      .split('\n')
+      .filter((l) => l.startsWith('trellis_control_plane_config_pushes_total{'));
+    console.log(`  control plane pushes: ${pushLines.join(', ')}`);
+    const perSecond = new Map<number, number>();
+    for (const at of observer.syncRequests)
+      if (at >= stormStart) {
+        const second = Math.floor((at - stormStart) / 1000);
+        perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+      }
+    console.log(
+      `  resync storm, sync requests per second: ${[...perSecond].map(([t, n]) => `${t}s ${fmt(n)}`).join(', ')}`,
+    );
     console.log(
       `  resync storm: all resynced ${resyncStormSeconds.toFixed(2)} s after the restart began (${((lastResync - natsReady) / 1000).toFixed(2)} s after nats-server was ready)`,
     );

@@ -38,6 +38,8 @@ export type FromWorker =
       readonly id: number;
       /** Sidecars connected whose version was last confirmed (sync answer or head) after `since`. */
       readonly resynced: number;
+      /** Sidecars connected to NATS now (reconnected, whether confirmed yet or not). */
+      readonly connected: number;
       /** The latest such answer (benchNow), once all have one. */
       readonly latest: number | undefined;
     }

@@ -96,8 +96,10 @@ function versionStatus(id: number, version: number): FromWorker {
 
 function resyncStatus(id: number, since: number): FromWorker {
   let resynced = 0;
+  let connected = 0;
   let latest = 0;
   for (const sim of sims) {
+    if (sim.client.connected) connected++;
     // Confirmed on the newest version: by a sync answer, or by the control plane's head
     // announcement after the reconnect (no SyncRequest needed then). The cheap accessors, not
     // state(): this runs for every sidecar of the worker ten times a second during the storm,
@@ -112,6 +114,7 @@ function resyncStatus(id: number, since: number): FromWorker {
     type: 'resync-status',
     id,
     resynced,
+    connected,
     latest: resynced === sims.length ? latest : undefined,
   };
 }

@@ -20,6 +20,8 @@ export type {
   StoredSnapshot,
   WriteOutcome,
 } from './config-store.js';
+export { DEFAULT_SYNC_READ_BOUND_MS, FollowerAnswers } from './follower-answers.js';
+export type { FollowerAnswersOptions, FollowerStore } from './follower-answers.js';
 export { encodeConfigUpdate, resyncMarker } from './config-update.js';
 export type { EncodedUpdate, UpdateKind } from './config-update.js';
 export { connectToNats, natsServers } from './connect.js';

@@ -178,6 +178,78 @@ describe('LeaderElection', () => {
     expect(history).toEqual(['0:a:writer', '200:a:follower', '600:a:writer']);
   });
 
+  it('takes back at once a lease its own timed-out renewal wrote, instead of waiting a lease', async () => {
+    const { lease, replica, run, history } = setup();
+    const a = replica('a');
+    a.election.start();
+    await flush();
+    const write = a.register.write;
+    // The renewal at 100 ms lands on the server, but its answer is lost (a timeout).
+    a.register.write = (record, revision) => {
+      lease.write(record, revision);
+      return Promise.reject(new Error('timeout'));
+    };
+    await run(100);
+    a.register.write = write;
+    expect(lease.revision).toBe(2);
+    // a steps down at 200 ms (no renewal known since 0 ms); the same round reads the lease, finds
+    // itself the holder of a revision it never learnt and takes it back on that revision.
+    await run(100);
+    expect(history).toEqual(['0:a:writer', '200:a:follower', '200:a:writer']);
+    expect(lease.revision).toBe(3);
+    expect(a.election.isWriter).toBe(true);
+  });
+
+  it('waits out a lease naming it the holder when none of its writes is in doubt (a previous process)', async () => {
+    const { lease, replica, run, history } = setup();
+    lease.write({ holder: 'a', expiresAt: '' }, 0);
+    replica('a').election.start();
+    await flush();
+    await run(290);
+    expect(history).toEqual([]);
+    await run(100);
+    expect(history).toEqual(['300:a:writer']);
+  });
+
+  it('does not take back a lease another replica wrote after its own write was in doubt', async () => {
+    const { lease, replica, run, history } = setup();
+    const a = replica('a');
+    a.election.start();
+    await flush();
+    a.register.cut = true; // the renewal at 100 ms fails: in doubt
+    await run(100);
+    lease.write({ holder: 'b', expiresAt: '' }, lease.revision);
+    a.register.cut = false;
+    await run(290);
+    expect(history).toEqual(['0:a:writer', '200:a:follower']);
+    await run(300);
+    expect(history).toEqual(['0:a:writer', '200:a:follower', '500:a:writer']);
+  });
+
+  it('stays the last writer while its lease lapsed with no other holder seen, not once it sees one', async () => {
+    const { lease, replica, run } = setup();
+    const a = replica('a');
+    a.election.start();
+    await flush();
+    a.register.cut = true;
+    await run(300);
+    expect(a.election.isWriter).toBe(false);
+    expect(a.election.isLastWriter).toBe(true);
+    lease.write({ holder: 'b', expiresAt: '' }, lease.revision);
+    a.register.cut = false;
+    await run(100);
+    expect(a.election.isLastWriter).toBe(false);
+  });
+
+  it('is not the last writer before it ever took the lease', async () => {
+    const { lease, replica, run } = setup();
+    lease.write({ holder: 'z', expiresAt: '' }, 0);
+    const b = replica('b');
+    b.election.start();
+    await run(100);
+    expect(b.election.isLastWriter).toBe(false);
+  });
+
   it('releases the lease on stop, so a follower takes over without waiting a lease', async () => {
     const { lease, replica, run, history } = setup();
     const a = replica('a').election;

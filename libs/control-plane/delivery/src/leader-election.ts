@@ -4,6 +4,9 @@
 // same for a full lease period on its own clock, while the writer gives up after 2/3 of the
 // lease without a renewal on its clock; since the follower's period starts no earlier than the
 // writer's last renewal, the two never both believe they write (up to clock rate, not offset).
+// A writer that lost the lease only because the KV did not answer takes it back at once when the
+// lease is still one it wrote, including one whose write timed out yet landed: the
+// compare-and-set on that revision proves nobody wrote in between.
 import { Subject } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { systemClock } from '@trellis/time';
@@ -66,6 +69,13 @@ export class LeaderElection {
   #validUntil = 0;
   /** Revision of this process's own last lease write (0: none). */
   #ownRevision = 0;
+  /**
+   * A lease write of this process failed (timeout, disconnect) after its last known one: it may
+   * have landed all the same, at a revision this process never learnt.
+   */
+  #writeInDoubt = false;
+  /** No lease write by another replica seen since this one last took the lease. */
+  #lastWriter = false;
   /** The lease revision a follower watches, and since when (local time) it has not changed. */
   #observed: { readonly revision: number; readonly since: number } | undefined;
   #round: Promise<void> | undefined;
@@ -107,6 +117,15 @@ export class LeaderElection {
   /** Whether this replica may write now: it holds the lease and renewed it recently enough. */
   get isWriter(): boolean {
     return this.#writer && this.#clock.now() < this.#validUntil;
+  }
+
+  /**
+   * This replica took the lease last as far as it knows: it is the writer, or lost the lease
+   * without seeing another holder since (the KV did not answer). Its newest stored version is
+   * then likely the newest; what it says from it must be verified once the KV answers.
+   */
+  get isLastWriter(): boolean {
+    return this.isWriter || this.#lastWriter;
   }
 
   /** Starts the rounds: one now, then one every third of the lease time. */
@@ -179,8 +198,9 @@ export class LeaderElection {
 
   async #renew(): Promise<void> {
     const started = this.#clock.now();
-    const revision = await this.#register.write(this.#record(), this.#ownRevision);
+    const revision = await this.#write(this.#ownRevision);
     if (revision === undefined) {
+      this.#lastWriter = false;
       this.#stepDown(); // someone else holds the lease now
       return;
     }
@@ -194,10 +214,17 @@ export class LeaderElection {
   async #follow(): Promise<void> {
     const entry = await this.#register.read();
     const now = this.#clock.now();
+    if (entry && entry.holder !== this.#replicaId) this.#lastWriter = false;
     if (!entry) {
       await this.#take(0);
-    } else if (entry.state === 'released' || entry.revision === this.#ownRevision) {
-      // Released by its writer, or still the lease this process wrote last (nobody wrote since).
+    } else if (
+      entry.state === 'released' ||
+      entry.revision === this.#ownRevision ||
+      (this.#writeInDoubt && entry.holder === this.#replicaId)
+    ) {
+      // Released by its writer, or still a lease this process wrote (nobody wrote since): the
+      // last one it knows of, or one whose answer it lost (no other replica names it the holder;
+      // replica ids are unique). The compare-and-set on that revision proves nobody came between.
       await this.#take(entry.revision);
     } else if (this.#observed?.revision !== entry.revision) {
       this.#observed = { revision: entry.revision, since: now };
@@ -208,13 +235,27 @@ export class LeaderElection {
 
   async #take(revision: number): Promise<void> {
     const started = this.#clock.now();
-    const written = await this.#register.write(this.#record(), revision);
+    const written = await this.#write(revision);
     if (written === undefined) return;
     this.#ownRevision = written;
+    this.#lastWriter = true;
     this.#observed = undefined;
     this.#extend(started);
     this.#writer = true;
     this.#changes.next(true);
+  }
+
+  /** A lease write whose failure leaves its outcome in doubt until a later write succeeds. */
+  async #write(revision: number): Promise<number | undefined> {
+    let written: number | undefined;
+    try {
+      written = await this.#register.write(this.#record(), revision);
+    } catch (error) {
+      this.#writeInDoubt = true;
+      throw error;
+    }
+    if (written !== undefined) this.#writeInDoubt = false;
+    return written;
   }
 
   #extend(renewalStarted: number): void {

@@ -573,6 +573,39 @@ describe('ConfigSync: after a reconnect', () => {
     expect(h.counters.headConfirmations).toBe(1);
   });
 
+  it('is confirmed by a head that arrives after the wait ended, while its sync is in flight', async () => {
+    const h = await syncedTo(2);
+    h.sync.awaitHead(1_500);
+    h.clock.advance(1_500);
+    expect(h.requests).toHaveLength(2);
+    h.sync.onUpdate(head(2));
+    expect(h.sync.confirmedAt).toBe(WALL);
+    expect(h.counters.headConfirmations).toBe(1);
+    await h.last().reply({ kind: 'current', version: 2, hash: snapshotV(2).hash });
+    expect(h.requests).toHaveLength(2);
+    expect(h.sync.phase).toBe('idle');
+    expect(h.counters.updatesStale).toBe(1);
+  });
+
+  it('is not confirmed by a late head of another version; its sync decides', async () => {
+    const h = await syncedTo(2);
+    h.sync.awaitHead(1_500);
+    h.clock.advance(1_500);
+    h.sync.onUpdate(head(3));
+    expect(h.counters.headConfirmations).toBe(0);
+    await h.last().reply(full(snapshotV(3)));
+    expect(h.summary()).toEqual(['ack:3']);
+  });
+
+  it('counts a late head only once per reconnect: the sync answer already confirmed it', async () => {
+    const h = await syncedTo(2);
+    h.sync.awaitHead(1_500);
+    h.clock.advance(1_500);
+    await h.last().reply({ kind: 'current', version: 2, hash: snapshotV(2).hash });
+    h.sync.onUpdate(head(2));
+    expect(h.counters.headConfirmations).toBe(0);
+  });
+
   it('cancels the wait on stop()', async () => {
     const h = await syncedTo(2);
     h.sync.awaitHead(1_500);

@@ -96,6 +96,11 @@ export class ConfigSync {
   #lastSyncAt: number | undefined;
   #confirmedAt: number | undefined;
   #headWait: Timer | undefined;
+  /**
+   * Reconnected and not yet confirmed: a head of the version in force that arrives after the
+   * wait ended (a sync is in flight or waiting to retry) still confirms it.
+   */
+  #unconfirmed = false;
   #lastNack: NackRecord | undefined;
   /** The last version refused: a replay of it (update or full) is not built again. Versions name
    *  one content each (protocol), so the version alone identifies it. */
@@ -193,6 +198,7 @@ export class ConfigSync {
    */
   awaitHead(waitMs: number): void {
     if (this.#stopped) return;
+    this.#unconfirmed = true;
     if (this.#phase !== 'idle') {
       this.requestSync('reconnect');
       return;
@@ -224,6 +230,7 @@ export class ConfigSync {
         // The head is the version in force: nothing was missed while disconnected.
         this.#o.counters.headConfirmations++;
         this.#o.counters.updatesStale++;
+        this.#unconfirmed = false;
         this.#confirmedAt = this.#o.wallClock();
         return;
       }
@@ -234,6 +241,17 @@ export class ConfigSync {
         return;
       }
       // Newer: an increment on the version in force applies as usual; anything else is a gap.
+    } else if (
+      this.#unconfirmed &&
+      update.version === this.#inForce?.version &&
+      update.hash === this.#inForce.hash
+    ) {
+      // The wait ended first (on a busy event loop the head can sit unread in the socket past
+      // it): the head still confirms that nothing was missed. The sync in flight goes on; its
+      // answer, or the retry, is the same version (this update is then simply stale).
+      this.#unconfirmed = false;
+      this.#o.counters.headConfirmations++;
+      this.#confirmedAt = this.#o.wallClock();
     }
     if (this.#phase === 'requesting') {
       this.#enqueue(update);
@@ -302,6 +320,7 @@ export class ConfigSync {
         this.#failed(`control plane refused: ${reply.code}: ${reply.message}`);
         return;
       case 'current':
+        this.#unconfirmed = false;
         this.#lastSyncAt = this.#o.wallClock();
         this.#confirmedAt = this.#lastSyncAt;
         if (
@@ -320,6 +339,7 @@ export class ConfigSync {
         this.#ack();
         break;
       case 'full':
+        this.#unconfirmed = false;
         this.#lastSyncAt = this.#o.wallClock();
         this.#confirmedAt = this.#lastSyncAt;
         this.#o.counters.fullSyncs++;

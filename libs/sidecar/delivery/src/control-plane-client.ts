@@ -64,7 +64,7 @@ export interface ControlPlaneClientOptions {
   readonly reconnectJitterMs?: number;
   /**
    * After a reconnect, how long to wait for the control plane's head announcement before
-   * sending a SyncRequest (default 1 200 ms; the writer repeats it every second for 8 s after
+   * sending a SyncRequest (default 1 200 ms; the writer repeats it every second for 12 s after
    * its own reconnect, docs/protocol.md).
    */
   readonly headWaitMs?: number;
