@@ -275,11 +275,24 @@ describe('RetryBudget', () => {
 });
 
 describe('Telemetry', () => {
-  it('fills in tracing and access log defaults', () => {
+  it('fills in tracing, metrics and access log defaults', () => {
     expect(specOf('Telemetry', {})).toEqual({
       tracing: { samplingPercent: 1, propagation: ['w3c'] },
+      metrics: { enabled: true },
       accessLog: { enabled: true, samplingPercent: 100 },
     });
+  });
+
+  it('turns request metrics off, and rejects unknown or mistyped metrics fields', () => {
+    expect(specOf('Telemetry', { metrics: { enabled: false } })).toMatchObject({
+      metrics: { enabled: false },
+    });
+    expect(problems(doc('Telemetry', 'mesh', { metrics: { enabled: 'no', sampling: 5 } }))).toEqual(
+      [
+        'telemetry/mesh.shop: spec.metrics.sampling: unknown field "sampling"',
+        'telemetry/mesh.shop: spec.metrics.enabled: must be a boolean (got string)',
+      ],
+    );
   });
 
   it('applies to one service', () => {
