@@ -71,8 +71,12 @@ export interface MetricsSettings {
 
 export class SidecarMetrics {
   readonly registry = new Registry();
-  readonly #series = new Map<string, RequestSeries>();
-  /** direction → route → destination → series: the request path's lookup of #series. */
+  /** Every request series, in creation order (the scrape walks it; the cap counts it). */
+  readonly #series: RequestSeries[] = [];
+  /**
+   * direction → route → destination → series. Keyed by the config's own label strings, so a
+   * known series costs no key to build and hash on the request path.
+   */
   readonly #index = new Map<string, Map<string, Map<string, RequestSeries>>>();
   readonly #maxSeries: number;
   readonly #bytesSentByDirection = new Map<string, number>();
@@ -184,26 +188,22 @@ export class SidecarMetrics {
 
   /** The series of these labels; past the cap, the direction's overflow series. */
   #seriesFor(direction: string, route: string, destination: string): RequestSeries {
-    // The labels are the config's own strings: looked up as they are, a known series costs no
-    // key to build and hash on the request path.
     const known = this.#index.get(direction)?.get(route)?.get(destination);
     if (known) return known;
-    const key = direction + SEP + route + SEP + destination;
-    const found = this.#series.get(key);
-    if (found) return found;
-    if (this.#series.size >= this.#maxSeries) {
+    if (this.#series.length >= this.#maxSeries) {
+      // Labels past the cap are never indexed, so each request folded is counted as such.
       const m = SIDECAR_METRICS;
       this.#overflow.inc({ metric: m.requests.name });
       this.#overflow.inc({ metric: m.requestDuration.name });
-      const overflowKey = direction + SEP + OVERFLOW_LABEL + SEP + OVERFLOW_LABEL;
-      const overflow = this.#series.get(overflowKey);
-      if (overflow) return overflow;
-      return this.#addSeries(overflowKey, direction, OVERFLOW_LABEL, OVERFLOW_LABEL);
+      return (
+        this.#index.get(direction)?.get(OVERFLOW_LABEL)?.get(OVERFLOW_LABEL) ??
+        this.#addSeries(direction, OVERFLOW_LABEL, OVERFLOW_LABEL)
+      );
     }
-    return this.#addSeries(key, direction, route, destination);
+    return this.#addSeries(direction, route, destination);
   }
 
-  #addSeries(key: string, direction: string, route: string, destination: string): RequestSeries {
+  #addSeries(direction: string, route: string, destination: string): RequestSeries {
     const series: RequestSeries = {
       direction,
       route,
@@ -213,15 +213,12 @@ export class SidecarMetrics {
       sum: 0,
       count: 0,
     };
-    this.#series.set(key, series);
-    // Overflow series stay out of the index: each request folded into one is counted as such.
-    if (route !== OVERFLOW_LABEL || destination !== OVERFLOW_LABEL) {
-      let byRoute = this.#index.get(direction);
-      if (!byRoute) this.#index.set(direction, (byRoute = new Map()));
-      let byDestination = byRoute.get(route);
-      if (!byDestination) byRoute.set(route, (byDestination = new Map()));
-      byDestination.set(destination, series);
-    }
+    this.#series.push(series);
+    let byRoute = this.#index.get(direction);
+    if (!byRoute) this.#index.set(direction, (byRoute = new Map()));
+    let byDestination = byRoute.get(route);
+    if (!byDestination) byRoute.set(route, (byDestination = new Map()));
+    byDestination.set(destination, series);
     return series;
   }
 
@@ -237,7 +234,7 @@ export class SidecarMetrics {
       registers,
       collect: () => {
         requests.reset();
-        for (const s of series.values()) {
+        for (const s of series) {
           for (const [outcome, count] of s.outcomes) {
             const [codeClassValue = '', grpcStatus = ''] = outcome.split(SEP);
             requests.inc(
@@ -262,7 +259,7 @@ export class SidecarMetrics {
       aggregator: 'sum',
       get: () => {
         const values: { labels: Labels; value: number; metricName: string }[] = [];
-        for (const s of series.values()) {
+        for (const s of series) {
           const labels = { direction: s.direction, route: s.route, destination: s.destination };
           let cumulative = 0;
           for (let i = 0; i <= BUCKETS.length; i++) {
