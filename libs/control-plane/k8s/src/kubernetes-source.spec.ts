@@ -478,6 +478,9 @@ describe('kubernetesSource against a fake API server', () => {
     const source = await start();
     const plurals = ['services', 'endpointslices', 'pods', ...CRDS];
     await until('all watches open', () => plurals.every((p) => server.openWatches(p) === 1));
+    // The server counts a watch open when the request arrives; the client arms its watchdog only
+    // once the response starts, so wait for one watchdog per watch before moving time.
+    await until('every watchdog armed', () => source.clock.pendingTimers === plurals.length);
     // The server was asked to end each watch after 300 s; the client waits 30 s more.
     source.clock.advance(330_000);
     await until('every watch re-opened', () =>
