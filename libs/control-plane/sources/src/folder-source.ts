@@ -11,7 +11,11 @@ import type { TreeWatcher } from '@trellis/config-files';
 import type { ConfigSource, SourceState } from './config-source.js';
 
 export interface FolderSourceOptions {
-  /** How long the folder must be quiet before it is re-read, in ms (editors write in bursts). */
+  /**
+   * How long the folder must be quiet before it is re-read, in ms (default 5): enough to read
+   * once for the burst of events one save makes. Waiting for a multi-file change to finish is
+   * the compile pipeline's debounce, which follows; a longer settle here only adds latency.
+   */
   readonly settleMs?: number;
 }
 
@@ -30,7 +34,7 @@ export async function readFolderState(dir: string, source: string): Promise<Sour
 export function folderSource(dir: string, options: FolderSourceOptions = {}): ConfigSource {
   const root = resolve(dir);
   const name = `folder:${root}`;
-  const settleMs = options.settleMs ?? 20;
+  const settleMs = options.settleMs ?? 5;
   return {
     name,
     states: () =>
