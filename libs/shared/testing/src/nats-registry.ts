@@ -1,6 +1,6 @@
 // Every nats-server this process started, so a suite's afterAll can stop them all and so none
-// outlives the test process: on 'exit' (and SIGINT/SIGTERM/SIGHUP) they are SIGKILLed
-// synchronously and their temp dirs removed.
+// outlives the test process: on 'exit' (and on SIGINT/SIGTERM/SIGHUP that nothing else handles)
+// they are SIGKILLed synchronously and their temp dirs removed.
 import { TestingError } from './errors.js';
 
 export interface TrackedServer {
@@ -55,9 +55,12 @@ function installExitHooks(): void {
   process.on('exit', reapAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
+      // A program that handles the signal itself (the demo) stops its children first, then its
+      // servers, which must stay up meanwhile; 'exit' still reaps whatever it leaves.
+      if (process.listenerCount(signal) > 0) return;
       reapAll();
-      // Our listener replaced the default "terminate"; restore it unless someone else handles it.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      // Our listener replaced the default "terminate": restore it.
+      process.kill(process.pid, signal);
     });
   }
 }

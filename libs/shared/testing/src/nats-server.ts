@@ -269,7 +269,12 @@ class NatsServerProcess implements NatsServerHandle, TrackedServer {
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(this.#binary, ['-c', this.configFile], { stdio: ['ignore', fd, fd] });
+      // A process group of its own: a terminal's Ctrl-C reaches this process, which decides
+      // when the server stops (after the clients that still need it), not the server directly.
+      child = spawn(this.#binary, ['-c', this.configFile], {
+        stdio: ['ignore', fd, fd],
+        detached: true,
+      });
     } finally {
       closeSync(fd); // the child holds its own copy
     }
