@@ -122,7 +122,6 @@ const processes: ProcessSpec[] = [
 
 const children: { name: string; child: ChildProcess }[] = [];
 let nats: NatsServerHandle | undefined;
-let stopping = false;
 
 function prefixLines(
   name: string,
@@ -159,35 +158,43 @@ async function waitReady(
   throw new Error(`${name} was not ready at ${url} within ${deadlineMs} ms`);
 }
 
-async function stopAll(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    for (const { child } of children) {
-      if (child.exitCode === null && child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
-    }
-    const deadline = Date.now() + 25_000;
-    while (
-      children.some(({ child }) => child.exitCode === null && child.signalCode === null) &&
-      Date.now() < deadline
-    ) {
-      await sleep(50);
-    }
-    for (const { child } of children) {
+/**
+ * Stops every child (SIGTERM, then SIGKILL after 25 s), then NATS, then exits. Runs once: a
+ * second signal — `npm run` forwards the terminal's Ctrl-C to the demo, which the terminal also
+ * sent it — must not cut the shutdown short while the control plane still talks to NATS.
+ */
+let stopped: Promise<never> | undefined;
+function stopAll(code: number): Promise<never> {
+  stopped ??= stopEverything(code);
+  return stopped;
+}
+
+async function stopEverything(code: number): Promise<never> {
+  for (const { child } of children) {
+    if (child.exitCode === null && child.pid) {
       try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        process.kill(-child.pid, 'SIGTERM');
       } catch {
         // already gone
       }
     }
-    await nats?.stop();
-    console.log('demo stopped: every process it started has exited');
   }
+  const deadline = Date.now() + 25_000;
+  while (
+    children.some(({ child }) => child.exitCode === null && child.signalCode === null) &&
+    Date.now() < deadline
+  ) {
+    await sleep(50);
+  }
+  for (const { child } of children) {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await nats?.stop();
+  console.log('demo stopped: every process it started has exited');
   process.exit(code);
 }
 
@@ -216,7 +223,7 @@ try {
     if (child.stdout) prefixLines(spec.name, child.stdout, process.stdout);
     if (child.stderr) prefixLines(spec.name, child.stderr, process.stderr);
     child.on('exit', (code, signal) => {
-      if (!stopping) {
+      if (stopped === undefined) {
         console.error(
           `[demo] ${spec.name} exited unexpectedly (code ${code}, signal ${signal}); stopping the demo`,
         );
