@@ -308,9 +308,16 @@ export class H1ServerConnection implements RequestBodySink, ExchangeOwner {
   #dispatch(head: RequestHead): void {
     this.#deadline = Infinity;
     const config = this.#config;
-    if (head.upgrade !== '' && config.onUpgrade !== undefined && !isH2c(head.upgrade)) {
-      this.#handOff(head, config.onUpgrade);
-      return;
+    if (head.upgrade !== '') {
+      const h2c = isH2c(head.upgrade) ? config.onH2cUpgrade : undefined;
+      if (h2c !== undefined && h2c.accepts(head)) {
+        this.#handOff(head, h2c.upgrade);
+        return;
+      }
+      if (config.onUpgrade !== undefined && !isH2c(head.upgrade)) {
+        this.#handOff(head, config.onUpgrade);
+        return;
+      }
     }
     if (head.method === 'CONNECT') {
       config.onBadRequest?.('connect-not-supported', this.#remoteAddress);

@@ -7,16 +7,26 @@ import type { DownstreamExchange } from './exchange.js';
 import type { RequestHead } from './request-head.js';
 import type { RequestParserLimits } from './request-parser.js';
 
+/** Takes `Upgrade: h2c` requests to an HTTP/2 server (RFC 7540 §3.2). */
+export interface H2cUpgradeHook {
+  /** True when the request qualifies (HTTP2-Settings, no body…); false: served as HTTP/1.1. */
+  readonly accepts: (request: RequestHead) => boolean;
+  /** Receives the socket as onUpgrade would: paused, without our listeners, with `head`. */
+  readonly upgrade: (request: RequestHead, socket: Socket, head: Buffer) => void;
+}
+
 export interface H1ServerOptions {
   /** Receives each request, one at a time per connection. */
   readonly onExchange: (exchange: DownstreamExchange) => void;
   /**
-   * Receives `Connection: upgrade` requests (except `Upgrade: h2c`, served as plain HTTP/1.1).
+   * Receives `Connection: upgrade` requests (except `Upgrade: h2c`: see onH2cUpgrade).
    * The socket is paused, has none of our listeners and belongs to the callee; `head` holds the
    * bytes read past the request head. Without this callback, upgrade requests are served as
    * ordinary requests (RFC 9110 §7.8 lets a server ignore Upgrade).
    */
   readonly onUpgrade?: (request: RequestHead, socket: Socket, head: Buffer) => void;
+  /** `Upgrade: h2c` requests it accepts; without it they are served as plain HTTP/1.1. */
+  readonly onH2cUpgrade?: H2cUpgradeHook;
   /** A request was refused (parse error, smuggling shape, limits, headers timeout). */
   readonly onBadRequest?: (reason: string, remoteAddress: string) => void;
   /**
@@ -54,6 +64,7 @@ export interface H1ServerOptions {
 export interface ServerConfig {
   readonly onExchange: (exchange: DownstreamExchange) => void;
   readonly onUpgrade: ((request: RequestHead, socket: Socket, head: Buffer) => void) | undefined;
+  readonly onH2cUpgrade: H2cUpgradeHook | undefined;
   readonly onBadRequest: ((reason: string, remoteAddress: string) => void) | undefined;
   readonly allowHalfOpen: boolean;
   readonly clock: Clock;
@@ -94,6 +105,7 @@ export function resolveConfig(options: H1ServerOptions): ServerConfig {
   return {
     onExchange: options.onExchange,
     onUpgrade: options.onUpgrade,
+    onH2cUpgrade: options.onH2cUpgrade,
     onBadRequest: options.onBadRequest,
     allowHalfOpen: options.allowHalfOpen ?? false,
     clock: options.clock ?? systemClock,

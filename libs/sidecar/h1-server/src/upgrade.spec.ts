@@ -66,6 +66,37 @@ describe('Upgrade', () => {
     client.destroy();
   });
 
+  it('hands Upgrade: h2c to onH2cUpgrade when it accepts the request, else serves HTTP/1.1', async () => {
+    const taken: { target: string; head: string }[] = [];
+    const h2c = await startServer({
+      onExchange: (exchange) => respondText(exchange, `plain answer to ${exchange.target}`),
+      onUpgrade: echo,
+      onH2cUpgrade: {
+        accepts: (request) => request.target === '/take',
+        upgrade: (request, socket, head) => {
+          taken.push({ target: request.target, head: head.toString('latin1') });
+          socket.end('switched');
+        },
+      },
+    });
+    try {
+      const ask = (target: string) =>
+        `GET ${target} HTTP/1.1\r\nHost: web\r\nConnection: Upgrade, HTTP2-Settings\r\n` +
+        'Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n';
+      const kept = await RawClient.connect(h2c.port);
+      kept.write(ask('/keep'));
+      expect((await kept.readResponse()).body.toString()).toBe('plain answer to /keep');
+      kept.destroy();
+      const client = await RawClient.connect(h2c.port);
+      client.write(`${ask('/take')}PRI * HTTP/2.0`);
+      await client.waitFor((s) => s.endsWith('switched'));
+      expect(taken).toEqual([{ target: '/take', head: 'PRI * HTTP/2.0' }]);
+      client.destroy();
+    } finally {
+      await h2c.close();
+    }
+  });
+
   it('serves Upgrade without Connection: upgrade as plain HTTP/1.1', async () => {
     const client = await RawClient.connect(server.port);
     client.write('GET /plain HTTP/1.1\r\nHost: web\r\nUpgrade: echo\r\n\r\n');

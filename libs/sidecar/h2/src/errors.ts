@@ -19,6 +19,8 @@ export type H2ErrorCodeName =
   | 'TRL_H2_CONNECT_FAILED'
   /** The connection closed or failed while the stream was open. */
   | 'TRL_H2_CONNECTION_CLOSED'
+  /** The server session ended a connection for abuse (rapid reset, floods): ENHANCE_YOUR_CALM. */
+  | 'TRL_H2_ABUSE'
   /** The session is closing or closed locally and takes no new streams. */
   | 'TRL_H2_SESSION_CLOSED'
   /** The session used up its stream ids; open a new session. */
@@ -61,9 +63,13 @@ export class H2Error extends Error {
   }
 }
 
-/** The error a stream gets when the server resets it with `h2Code`. */
-export function streamResetError(streamId: number, h2Code: number): H2Error {
-  if (h2Code === H2ErrorCode.REFUSED_STREAM) {
+/** The error a stream gets when the peer (the server, unless said) resets it with `h2Code`. */
+export function streamResetError(
+  streamId: number,
+  h2Code: number,
+  peer: 'server' | 'client' = 'server',
+): H2Error {
+  if (h2Code === H2ErrorCode.REFUSED_STREAM && peer === 'server') {
     return new H2Error('TRL_H2_REFUSED_STREAM', `stream ${streamId} refused by the server`, {
       h2Code,
       retriable: true,
@@ -71,7 +77,7 @@ export function streamResetError(streamId: number, h2Code: number): H2Error {
   }
   return new H2Error(
     'TRL_H2_STREAM_RESET',
-    `stream ${streamId} reset by the server (${h2ErrorName(h2Code)})`,
+    `stream ${streamId} reset by the ${peer} (${h2ErrorName(h2Code)})`,
     { h2Code },
   );
 }

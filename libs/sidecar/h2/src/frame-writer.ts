@@ -2,8 +2,9 @@
 // reusable slab; large payloads are queued by reference (no copy). Everything produced during one
 // tick goes to the socket in a single corked flush, scheduled as a microtask, so a burst of
 // requests or WINDOW_UPDATEs costs one writev instead of one write per frame.
-import { FRAME_HEADER_SIZE } from './constants.js';
+import { FRAME_HEADER_SIZE, FrameFlag, FrameType } from './constants.js';
 import { writeFrameHeader } from './frame-codec.js';
+import { HpackEncoder } from './hpack-encoder.js';
 
 /** The part of a net.Socket the writer uses. */
 export interface ByteSink {
@@ -28,7 +29,13 @@ export class FrameWriter {
   #chunkBytes = 0;
   #scheduled = false;
   #closed = false;
+  /**
+   * Runs in the scheduled flush, before the bytes go out: a last chance to produce frames held
+   * back during the tick (so a body chunk and the end that follows it share one DATA frame).
+   */
+  beforeFlush: (() => void) | null = null;
   readonly #flushTask = (): void => {
+    this.beforeFlush?.();
     this.#scheduled = false;
     this.flush();
   };
@@ -95,6 +102,72 @@ export class FrameWriter {
     this.#chunkBytes += len;
   }
 
+  /** A frame whose payload is one 32-bit value: RST_STREAM (error code), WINDOW_UPDATE. */
+  u32Frame(type: number, streamId: number, value: number): void {
+    const off = this.reserve(FRAME_HEADER_SIZE + 4);
+    writeFrameHeader(this.#slab, off, 4, type, 0, streamId);
+    this.#slab.writeUInt32BE(value >>> 0, off + FRAME_HEADER_SIZE);
+    this.commit(off + FRAME_HEADER_SIZE + 4);
+  }
+
+  /** PING with the 8 opaque bytes at `opaque[start]`. */
+  ping(flags: number, opaque: Buffer, start: number): void {
+    const off = this.reserve(FRAME_HEADER_SIZE + 8);
+    writeFrameHeader(this.#slab, off, 8, FrameType.PING, flags, 0);
+    opaque.copy(this.#slab, off + FRAME_HEADER_SIZE, start, start + 8);
+    this.commit(off + FRAME_HEADER_SIZE + 8);
+  }
+
+  /** GOAWAY with up to 256 bytes of `debug` text. */
+  goaway(lastStreamId: number, code: number, debug: string): void {
+    const debugBytes = Buffer.from(debug.slice(0, 256), 'latin1');
+    const length = 8 + debugBytes.length;
+    const off = this.reserve(FRAME_HEADER_SIZE + length);
+    const buf = this.#slab;
+    writeFrameHeader(buf, off, length, FrameType.GOAWAY, 0, 0);
+    buf.writeUInt32BE(lastStreamId & 0x7fff_ffff, off + 9);
+    buf.writeUInt32BE(code >>> 0, off + 13);
+    debugBytes.copy(buf, off + 17);
+    this.commit(off + FRAME_HEADER_SIZE + length);
+  }
+
+  /**
+   * A header block encoded straight into the slab as one HEADERS frame, or split into HEADERS +
+   * CONTINUATION frames when it exceeds the peer's `maxFrameSize`.
+   */
+  headers(
+    encoder: HpackEncoder,
+    streamId: number,
+    fields: readonly string[],
+    endStream: boolean,
+    maxFrameSize: number,
+  ): void {
+    const off = this.reserve(FRAME_HEADER_SIZE + HpackEncoder.maxEncodedLength(fields));
+    const buf = this.#slab;
+    const end = encoder.encode(fields, buf, off + FRAME_HEADER_SIZE);
+    const length = end - off - FRAME_HEADER_SIZE;
+    const endFlag = endStream ? FrameFlag.END_STREAM : 0;
+    if (length <= maxFrameSize) {
+      const flags = FrameFlag.END_HEADERS | endFlag;
+      writeFrameHeader(buf, off, length, FrameType.HEADERS, flags, streamId);
+      this.commit(end);
+      return;
+    }
+    // Rare: copy the block out (nothing was committed, so the slab space is reused) and split it.
+    const block = Buffer.from(buf.subarray(off + FRAME_HEADER_SIZE, end));
+    for (let pos = 0; pos < block.length; pos += maxFrameSize) {
+      const last = pos + maxFrameSize >= block.length;
+      const type = pos === 0 ? FrameType.HEADERS : FrameType.CONTINUATION;
+      const flags = (pos === 0 ? endFlag : 0) | (last ? FrameFlag.END_HEADERS : 0);
+      this.frame(
+        type,
+        flags,
+        streamId,
+        block.subarray(pos, Math.min(pos + maxFrameSize, block.length)),
+      );
+    }
+  }
+
   /** Writes everything produced so far; returns false if the socket asks to wait for 'drain'. */
   flush(): boolean {
     this.#seal();
@@ -130,6 +203,11 @@ export class FrameWriter {
       this.#chunkBytes += this.#pos - this.#segStart;
       this.#segStart = this.#pos;
     }
+  }
+
+  /** Schedules a flush at the end of this tick even if nothing was written yet (beforeFlush). */
+  schedule(): void {
+    this.#schedule();
   }
 
   #schedule(): void {

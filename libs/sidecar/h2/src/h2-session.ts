@@ -24,12 +24,13 @@ import { ClientStream } from './h2-client-stream.js';
 import type { H2ClientStream, H2StreamHandler, StreamHost } from './h2-client-stream.js';
 import {
   FrameParser,
-  decodeSettings,
   encodeSettings,
   readUInt31,
   unpaddedEnd,
   writeFrameHeader,
 } from './frame-codec.js';
+import { DataSender } from './data-sender.js';
+import { PeerSettings } from './peer-settings.js';
 import { FrameWriter } from './frame-writer.js';
 import { requestFieldList, responseStatus, trailersWellFormed } from './headers.js';
 import type { HeaderInput } from './headers.js';
@@ -91,8 +92,6 @@ const DEFAULTS = {
   maxHeaderListSize: 64 << 10,
 };
 
-/** Bulk DATA produced in one tick before waiting for the writer to flush. */
-const MAX_UNFLUSHED_BYTES = 256 << 10;
 /** Marks our PING payloads: "TRLH" + a counter. */
 const PING_MARK = 0x54524c48;
 
@@ -122,6 +121,7 @@ export class H2Session {
   readonly #clock: Clock;
   readonly #events: H2SessionEvents;
   readonly #writer: FrameWriter;
+  readonly #sender: DataSender<ClientStream>;
   readonly #parser: FrameParser;
   readonly #encoder: HpackEncoder;
   readonly #decoder: HpackDecoder;
@@ -141,15 +141,11 @@ export class H2Session {
 
   readonly #streams = new Map<number, ClientStream>();
   #pending: ClientStream[] = [];
-  #blocked: ClientStream[] = [];
-  #resumingBlocked = false;
   #nextStreamId = 1;
 
   // Peer settings (RFC 9113 defaults until its SETTINGS arrive).
   #remoteSettingsReceived = false;
-  #peerMaxConcurrent = Number.POSITIVE_INFINITY;
-  #peerInitialWindow = DEFAULT_WINDOW_SIZE;
-  #peerMaxFrameSize = MIN_MAX_FRAME_SIZE;
+  readonly #peer = new PeerSettings(true);
 
   // Our side.
   readonly #localInitialWindow: number;
@@ -158,10 +154,8 @@ export class H2Session {
   readonly #maxHeaderListSize: number;
 
   // Flow control: what we may send, what the server may still send us.
-  #sendWindow = DEFAULT_WINDOW_SIZE;
   #recvWindow: number;
   #recvUnacked = 0;
-  #awaitingDrain = false;
 
   // Header block being continued by CONTINUATION frames.
   #contStreamId = 0;
@@ -189,7 +183,13 @@ export class H2Session {
     this.#maxHeaderListSize = settings.maxHeaderListSize;
     this.#encoder = new HpackEncoder(options.encoderTableSize ?? DEFAULT_HEADER_TABLE_SIZE);
     this.#decoder = new HpackDecoder(settings.headerTableSize);
-    this.#writer = new FrameWriter(socket, (drained) => this.#onFlushed(drained));
+    this.#writer = new FrameWriter(socket, (drained) => this.#sender.onFlushed(drained));
+    this.#sender = new DataSender<ClientStream>(this.#writer, {
+      writeTrailers: (s) => this.#writeHeaders(s.id, s.trailers!, true),
+      endSent: (s) => {
+        if (s.remoteEnded) this.#closeStream(s);
+      },
+    });
     this.#parser = new FrameParser(
       {
         onFrame: (type, flags, id, buf, start, end) =>
@@ -237,7 +237,7 @@ export class H2Session {
 
   /** The server's SETTINGS_MAX_CONCURRENT_STREAMS (Infinity when unlimited). */
   get maxConcurrentStreams(): number {
-    return this.#peerMaxConcurrent;
+    return this.#peer.maxConcurrentStreams;
   }
 
   get isReady(): boolean {
@@ -257,7 +257,7 @@ export class H2Session {
   get availableStreams(): number {
     if (this.#state !== State.Open || !this.#remoteSettingsReceived) return 0;
     const ids = Math.floor((this.#maxStreamId - this.#nextStreamId) / 2) + 1;
-    const free = this.#peerMaxConcurrent - this.#streams.size - this.#pending.length;
+    const free = this.#peer.maxConcurrentStreams - this.#streams.size - this.#pending.length;
     return Math.max(0, Math.min(free, ids));
   }
 
@@ -331,7 +331,7 @@ export class H2Session {
     if (
       this.#remoteSettingsReceived &&
       this.#pending.length === 0 &&
-      this.#streams.size < this.#peerMaxConcurrent
+      this.#streams.size < this.#peer.maxConcurrentStreams
     ) {
       this.#openStream(stream);
     } else {
@@ -343,14 +343,14 @@ export class H2Session {
     const id = this.#nextStreamId;
     this.#nextStreamId += 2;
     s.id = id;
-    s.sendWindow = this.#peerInitialWindow;
+    s.sendWindow = this.#peer.initialWindowSize;
     s.recvWindow = this.#localInitialWindow;
     this.#streams.set(id, s);
     const endStream = s.localEnd && s.outBytes === 0 && s.trailers === null;
     this.#writeHeaders(id, s.fields!, endStream);
     s.fields = null;
     if (endStream) s.endSent = true;
-    else if (s.outBytes > 0 || s.localEnd) this.#pumpStream(s, Number.POSITIVE_INFINITY);
+    else if (s.outBytes > 0 || s.localEnd) this.#sender.flush(s);
     if (this.#nextStreamId > this.#maxStreamId && this.#state === State.Open) {
       this.#drain(
         new H2Error('TRL_H2_STREAM_IDS_EXHAUSTED', 'session used up its stream ids', {
@@ -364,7 +364,7 @@ export class H2Session {
     while (
       this.#pending.length > 0 &&
       this.#state === State.Open &&
-      this.#streams.size < this.#peerMaxConcurrent
+      this.#streams.size < this.#peer.maxConcurrentStreams
     ) {
       const s = this.#pending.shift()!;
       if (!s.terminated) this.#openStream(s);
@@ -445,7 +445,7 @@ export class H2Session {
     const pending = this.#pending;
     this.#streams.clear();
     this.#pending = [];
-    this.#blocked = [];
+    this.#sender.clear();
     for (const ping of this.#pings.values()) ping.reject(failure);
     this.#pings.clear();
     for (const s of open) {
@@ -483,155 +483,28 @@ export class H2Session {
   }
 
   #writeHeaders(streamId: number, fields: readonly string[], endStream: boolean): void {
-    const w = this.#writer;
-    const off = w.reserve(FRAME_HEADER_SIZE + HpackEncoder.maxEncodedLength(fields));
-    const buf = w.buffer;
-    const end = this.#encoder.encode(fields, buf, off + FRAME_HEADER_SIZE);
-    const length = end - off - FRAME_HEADER_SIZE;
-    const endFlag = endStream ? FrameFlag.END_STREAM : 0;
-    if (length <= this.#peerMaxFrameSize) {
-      writeFrameHeader(
-        buf,
-        off,
-        length,
-        FrameType.HEADERS,
-        FrameFlag.END_HEADERS | endFlag,
-        streamId,
-      );
-      w.commit(end);
-      return;
-    }
-    // Rare: the block exceeds the peer's frame size; copy it out and split it into
-    // HEADERS + CONTINUATION frames (nothing was committed, so the slab space is reused).
-    const block = Buffer.from(buf.subarray(off + FRAME_HEADER_SIZE, end));
-    const max = this.#peerMaxFrameSize;
-    for (let pos = 0; pos < block.length; pos += max) {
-      const last = pos + max >= block.length;
-      const type = pos === 0 ? FrameType.HEADERS : FrameType.CONTINUATION;
-      const flags = (pos === 0 ? endFlag : 0) | (last ? FrameFlag.END_HEADERS : 0);
-      w.frame(type, flags, streamId, block.subarray(pos, Math.min(pos + max, block.length)));
-    }
+    this.#writer.headers(this.#encoder, streamId, fields, endStream, this.#peer.maxFrameSize);
   }
 
   #writeRstStream(streamId: number, code: number): void {
-    const w = this.#writer;
-    const off = w.reserve(FRAME_HEADER_SIZE + 4);
-    writeFrameHeader(w.buffer, off, 4, FrameType.RST_STREAM, 0, streamId);
-    w.buffer.writeUInt32BE(code >>> 0, off + FRAME_HEADER_SIZE);
-    w.commit(off + FRAME_HEADER_SIZE + 4);
+    this.#writer.u32Frame(FrameType.RST_STREAM, streamId, code);
   }
 
   #writeWindowUpdate(streamId: number, increment: number): void {
-    const w = this.#writer;
-    const off = w.reserve(FRAME_HEADER_SIZE + 4);
-    writeFrameHeader(w.buffer, off, 4, FrameType.WINDOW_UPDATE, 0, streamId);
-    w.buffer.writeUInt32BE(increment, off + FRAME_HEADER_SIZE);
-    w.commit(off + FRAME_HEADER_SIZE + 4);
+    this.#writer.u32Frame(FrameType.WINDOW_UPDATE, streamId, increment);
   }
 
   #writeGoaway(code: number, debug: string): void {
-    const w = this.#writer;
-    const debugBytes = Buffer.from(debug.slice(0, 256), 'latin1');
-    const length = 8 + debugBytes.length;
-    const off = w.reserve(FRAME_HEADER_SIZE + length);
-    const buf = w.buffer;
-    writeFrameHeader(buf, off, length, FrameType.GOAWAY, 0, 0);
     // We never accept server-initiated streams, so the last processed id is always 0.
-    buf.writeUInt32BE(0, off + 9);
-    buf.writeUInt32BE(code >>> 0, off + 13);
-    debugBytes.copy(buf, off + 17);
-    w.commit(off + FRAME_HEADER_SIZE + length);
+    this.#writer.goaway(0, code, debug);
   }
 
   /** The consumer queued body bytes or ended: send what the windows allow. */
   #flushStream(s: ClientStream): void {
-    if (s.id !== 0 && !s.closed && !s.blocked && this.#state !== State.Closed) {
-      this.#pumpStream(s, Number.POSITIVE_INFINITY);
-    }
+    if (s.id !== 0 && !s.closed && this.#state !== State.Closed) this.#sender.flush(s);
   }
 
-  #socketBusy(): boolean {
-    return this.#awaitingDrain || this.#writer.pendingBytes >= MAX_UNFLUSHED_BYTES;
-  }
-
-  /**
-   * Turns queued body bytes into DATA frames (at most `frames` of them) within both send windows
-   * and the socket's appetite, then sends END_STREAM or trailers once the queue is empty.
-   */
-  #pumpStream(s: ClientStream, frames: number): void {
-    while (s.outBytes > 0) {
-      if (this.#socketBusy() || frames-- <= 0) {
-        this.#block(s);
-        return;
-      }
-      const avail = Math.min(s.sendWindow, this.#sendWindow, this.#peerMaxFrameSize);
-      if (avail <= 0) {
-        // A stream-window stall resumes on that stream's WINDOW_UPDATE; a connection one here.
-        if (this.#sendWindow <= 0) this.#block(s);
-        return;
-      }
-      const head = s.outQueue[0]!;
-      let piece: Buffer;
-      if (head.length <= avail) {
-        piece = head;
-        s.outQueue.shift();
-      } else {
-        piece = head.subarray(0, avail);
-        s.outQueue[0] = head.subarray(avail);
-      }
-      const n = piece.length;
-      s.outBytes -= n;
-      s.sendWindow -= n;
-      this.#sendWindow -= n;
-      const last = s.outBytes === 0 && s.localEnd && s.trailers === null;
-      this.#writer.frame(FrameType.DATA, last ? FrameFlag.END_STREAM : 0, s.id, piece);
-      if (last) this.#endSent(s);
-    }
-    if (s.localEnd && !s.endSent) {
-      if (s.trailers !== null) this.#writeHeaders(s.id, s.trailers, true);
-      else this.#writer.frameHeader(0, FrameType.DATA, FrameFlag.END_STREAM, s.id);
-      s.trailers = null;
-      this.#endSent(s);
-    }
-    s.drained();
-  }
-
-  #endSent(s: ClientStream): void {
-    s.endSent = true;
-    if (s.remoteEnded) this.#closeStream(s);
-  }
-
-  #block(s: ClientStream): void {
-    if (!s.blocked) {
-      s.blocked = true;
-      this.#blocked.push(s);
-    }
-  }
-
-  /** Connection window or socket room came back: round-robin one frame per waiting stream. */
-  #resumeBlocked(): void {
-    if (this.#resumingBlocked) return;
-    this.#resumingBlocked = true;
-    while (this.#blocked.length > 0 && this.#sendWindow > 0 && !this.#socketBusy()) {
-      const round = this.#blocked;
-      this.#blocked = [];
-      for (const s of round) {
-        s.blocked = false;
-        if (!s.closed && !s.terminated) this.#pumpStream(s, 1);
-      }
-    }
-    this.#resumingBlocked = false;
-  }
-
-  #onFlushed(drained: boolean): void {
-    if (!drained) this.#awaitingDrain = true;
-    else if (this.#blocked.length > 0) this.#resumeBlocked();
-  }
-
-  readonly #onSocketDrain = (): void => {
-    this.#awaitingDrain = false;
-    if (this.#blocked.length > 0) this.#resumeBlocked();
-  };
+  readonly #onSocketDrain = (): void => this.#sender.onSocketDrain();
 
   // === receiving ===
 
@@ -905,47 +778,17 @@ export class H2Session {
       }
       return;
     }
-    if ((end - start) % 6 !== 0) {
-      return this.#connectionError(
-        H2ErrorCode.FRAME_SIZE_ERROR,
-        'SETTINGS size not a multiple of 6',
-      );
+    const peer = this.#peer;
+    const previousMax = peer.maxConcurrentStreams;
+    const previousWindow = peer.initialWindowSize;
+    const violation = peer.apply(buf, start, end);
+    if (violation !== null) return this.#connectionError(violation.h2Code, violation.message);
+    if (peer.lowestHeaderTableSize >= 0) {
+      this.#encoder.setPeerMaxTableSize(peer.lowestHeaderTableSize);
+      this.#encoder.setPeerMaxTableSize(peer.headerTableSize);
     }
-    let windowDelta = 0;
-    const previousMax = this.#peerMaxConcurrent;
-    for (const [setting, value] of decodeSettings(buf, start, end)) {
-      switch (setting) {
-        case SettingId.HEADER_TABLE_SIZE:
-          this.#encoder.setPeerMaxTableSize(value);
-          break;
-        case SettingId.ENABLE_PUSH:
-          if (value !== 0) {
-            return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'server sent ENABLE_PUSH');
-          }
-          break;
-        case SettingId.MAX_CONCURRENT_STREAMS:
-          this.#peerMaxConcurrent = value;
-          break;
-        case SettingId.INITIAL_WINDOW_SIZE:
-          if (value > MAX_WINDOW_SIZE) {
-            return this.#connectionError(
-              H2ErrorCode.FLOW_CONTROL_ERROR,
-              'INITIAL_WINDOW_SIZE too large',
-            );
-          }
-          windowDelta += value - this.#peerInitialWindow;
-          this.#peerInitialWindow = value;
-          break;
-        case SettingId.MAX_FRAME_SIZE:
-          if (value < MIN_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) {
-            return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'MAX_FRAME_SIZE out of range');
-          }
-          this.#peerMaxFrameSize = value;
-          break;
-        default:
-          break; // MAX_HEADER_LIST_SIZE is advisory; unknown settings are ignored
-      }
-    }
+    this.#sender.maxFrameSize = peer.maxFrameSize;
+    const windowDelta = peer.initialWindowSize - previousWindow;
     this.#writer.frameHeader(0, FrameType.SETTINGS, FrameFlag.ACK, 0);
     if (windowDelta !== 0) {
       for (const s of this.#streams.values()) {
@@ -963,13 +806,13 @@ export class H2Session {
       this.#events.onReady?.(this);
     } else {
       this.#openPending();
-      if (this.#peerMaxConcurrent > previousMax && this.#state === State.Open) {
+      if (this.#peer.maxConcurrentStreams > previousMax && this.#state === State.Open) {
         this.#events.onCapacity?.(this);
       }
     }
     if (windowDelta > 0) {
       for (const s of [...this.#streams.values()]) {
-        if (s.outBytes > 0 && !s.blocked) this.#pumpStream(s, Number.POSITIVE_INFINITY);
+        if (s.outBytes > 0) this.#sender.flush(s);
       }
     }
   }
@@ -986,11 +829,7 @@ export class H2Session {
       ping.resolve(this.#clock.now() - ping.sentAt);
       return;
     }
-    const w = this.#writer;
-    const off = w.reserve(FRAME_HEADER_SIZE + 8);
-    writeFrameHeader(w.buffer, off, 8, FrameType.PING, FrameFlag.ACK, 0);
-    buf.copy(w.buffer, off + FRAME_HEADER_SIZE, start, end);
-    w.commit(off + FRAME_HEADER_SIZE + 8);
+    this.#writer.ping(FrameFlag.ACK, buf, start);
   }
 
   #onGoaway(id: number, buf: Buffer, start: number, end: number): void {
@@ -1027,11 +866,9 @@ export class H2Session {
       if (increment === 0) {
         return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'connection WINDOW_UPDATE of 0');
       }
-      this.#sendWindow += increment;
-      if (this.#sendWindow > MAX_WINDOW_SIZE) {
+      if (!this.#sender.addWindow(increment)) {
         return this.#connectionError(H2ErrorCode.FLOW_CONTROL_ERROR, 'connection window overflow');
       }
-      if (this.#blocked.length > 0) this.#resumeBlocked();
       return;
     }
     const s = this.#streamFor(id, 'WINDOW_UPDATE');
@@ -1043,7 +880,7 @@ export class H2Session {
     if (s.sendWindow > MAX_WINDOW_SIZE) {
       return this.#streamError(s, H2ErrorCode.FLOW_CONTROL_ERROR, 'stream window overflow');
     }
-    if (s.outBytes > 0 && !s.blocked) this.#pumpStream(s, Number.POSITIVE_INFINITY);
+    if (s.outBytes > 0) this.#sender.flush(s);
   }
 
   /** Connection error: GOAWAY with `h2Code`, then every stream fails and the socket closes. */

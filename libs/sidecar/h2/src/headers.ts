@@ -15,12 +15,18 @@ const CONNECTION_SPECIFIC = new Set([
   'upgrade',
 ]);
 
+/** True for the fields RFC 9113 §8.2.2 forbids in HTTP/2 (`te` aside). */
+export function isConnectionSpecific(name: string): boolean {
+  return CONNECTION_SPECIFIC.has(name);
+}
+
 const REQUEST_PSEUDO = new Set([':method', ':scheme', ':authority', ':path']);
 
-// tchar (RFC 9110 §5.6.2) restricted to lowercase, as HTTP/2 requires.
-const NAME_CHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
-  NAME_CHAR[c.charCodeAt(0)] = 1;
+// tchar (RFC 9110 §5.6.2) restricted to lowercase, as HTTP/2 requires. Regular expressions:
+// measured faster than a per-character loop on the lists a proxy carries.
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/** NUL, CR, LF or a non-latin1 code unit anywhere, or SP/HTAB at either end. */
+const BAD_FIELD_VALUE = /[\0\n\r\u0100-\uffff]|^[ \t]|[ \t]$/;
 
 function invalid(message: string): H2Error {
   return new H2Error('TRL_H2_INVALID_HEADER', message);
@@ -44,27 +50,12 @@ function flatten(input: HeaderInput): readonly string[] {
 
 /** True for a non-empty lowercase token. */
 export function isValidFieldName(name: string): boolean {
-  const len = name.length;
-  if (len === 0) return false;
-  for (let i = 0; i < len; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 128 || NAME_CHAR[c] === 0) return false;
-  }
-  return true;
+  return FIELD_NAME.test(name);
 }
 
 /** RFC 9113 §8.2.1: latin1 octets, no NUL/CR/LF, no leading or trailing SP/HTAB. */
 export function isValidFieldValue(value: string): boolean {
-  const len = value.length;
-  if (len === 0) return true;
-  const first = value.charCodeAt(0);
-  const last = value.charCodeAt(len - 1);
-  if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) return false;
-  for (let i = 0; i < len; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d || c > 0xff) return false;
-  }
-  return true;
+  return !BAD_FIELD_VALUE.test(value);
 }
 
 function checkRegularField(name: string, value: string): void {
@@ -74,17 +65,28 @@ function checkRegularField(name: string, value: string): void {
   if (name === 'te' && value !== 'trailers') throw invalid('te header other than "trailers"');
 }
 
+/** The pseudo-header fields of a request (RFC 9113 §8.3.1), '' when absent. */
+export interface RequestPseudoHeaders {
+  readonly method: string;
+  readonly scheme: string;
+  readonly authority: string;
+  readonly path: string;
+  /** Index in the flat list of the first regular field (pseudo-headers come first). */
+  readonly regularStart: number;
+}
+
 /**
- * A request header list ready for encoding: pseudo-headers first, each at most once, :method plus
- * :scheme and a non-empty :path (or :authority only, for CONNECT); regular names lowercase.
- * Throws H2Error TRL_H2_INVALID_HEADER. A flat input is returned as is (not copied).
+ * Checks a request header list, ours to send or a client's received (RFC 9113 §8.2–8.3):
+ * pseudo-headers first, known and each at most once, :method plus :scheme and a non-empty :path
+ * (or :authority only, for CONNECT); regular names lowercase tokens, not connection-specific,
+ * `te` only "trailers"; values without NUL/CR/LF or surrounding whitespace. Returns the
+ * pseudo-headers; throws H2Error TRL_H2_INVALID_HEADER.
  */
-export function requestFieldList(input: HeaderInput): readonly string[] {
-  const fields = flatten(input);
+export function checkRequestFields(fields: readonly string[]): RequestPseudoHeaders {
   let method: string | undefined;
-  let scheme = false;
-  let path = false;
-  let authority = false;
+  let scheme: string | undefined;
+  let path: string | undefined;
+  let authority: string | undefined;
   let i = 0;
   for (; i < fields.length; i += 2) {
     const name = fields[i]!;
@@ -96,17 +98,18 @@ export function requestFieldList(input: HeaderInput): readonly string[] {
       if (method !== undefined) throw invalid('duplicate :method');
       method = value;
     } else if (name === ':scheme') {
-      if (scheme) throw invalid('duplicate :scheme');
-      scheme = true;
+      if (scheme !== undefined) throw invalid('duplicate :scheme');
+      scheme = value;
     } else if (name === ':path') {
-      if (path) throw invalid('duplicate :path');
+      if (path !== undefined) throw invalid('duplicate :path');
       if (value.length === 0) throw invalid('empty :path');
-      path = true;
+      path = value;
     } else {
-      if (authority) throw invalid('duplicate :authority');
-      authority = true;
+      if (authority !== undefined) throw invalid('duplicate :authority');
+      authority = value;
     }
   }
+  const regularStart = i;
   for (; i < fields.length; i += 2) {
     const name = fields[i]!;
     if (name.charCodeAt(0) === 0x3a) throw invalid(`pseudo-header ${name} after regular headers`);
@@ -114,12 +117,28 @@ export function requestFieldList(input: HeaderInput): readonly string[] {
   }
   if (method === undefined || method.length === 0) throw invalid('missing :method');
   if (method === 'CONNECT') {
-    if (scheme || path || !authority) {
+    if (scheme !== undefined || path !== undefined || authority === undefined) {
       throw invalid('CONNECT needs :authority and no :scheme/:path');
     }
-  } else if (!scheme || !path) {
+  } else if (scheme === undefined || path === undefined) {
     throw invalid('missing :scheme or :path');
   }
+  return {
+    method,
+    scheme: scheme ?? '',
+    authority: authority ?? '',
+    path: path ?? '',
+    regularStart,
+  };
+}
+
+/**
+ * A request header list ready for encoding (see checkRequestFields). Throws H2Error
+ * TRL_H2_INVALID_HEADER. A flat input is returned as is (not copied).
+ */
+export function requestFieldList(input: HeaderInput): readonly string[] {
+  const fields = flatten(input);
+  checkRequestFields(fields);
   return fields;
 }
 

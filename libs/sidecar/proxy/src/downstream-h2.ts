@@ -1,182 +1,188 @@
-// HTTP/2 clients (h2c), served by Node's nghttp2-based server, which enforces the framing
-// rules of RFC 9113 (preface, frame sizes, flow control, header validity, rapid-reset limits).
-// This adapter turns one server stream into an exchange.
-import { constants } from 'node:http2';
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+// HTTP/2 clients (h2c), served by our lean server (@trellis/sidecar-h2), which enforces the
+// framing rules of RFC 9113 (preface, frame sizes, flow control, header validity, rapid-reset
+// and flood limits). This adapter turns one server stream into an exchange: the exchange object
+// is the stream's handler and its body reader, a second object writes the response.
+import { H2ErrorCode } from '@trellis/sidecar-h2';
+import type { H2Error, H2ServerStream, H2ServerStreamHandler } from '@trellis/sidecar-h2';
 import type {
   BodyHandlers,
   DownstreamExchange,
   RequestBodyReader,
   ResponseWriter,
 } from './exchange.js';
-import { headersToObject } from './flat-headers.js';
 import type { FlatHeaders } from './flat-headers.js';
 
-function withoutPseudo(raw: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.charCodeAt(0) !== 58) out.push(name, raw[i + 1] as string);
-  }
-  return out;
-}
-
-function flatten(headers: IncomingHttpHeaders): FlatHeaders {
-  const out: FlatHeaders = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || name.charCodeAt(0) === 58) continue;
-    if (Array.isArray(value)) for (const v of value) out.push(name, v);
-    else out.push(name, String(value));
-  }
-  return out;
-}
-
 /**
- * Answers a stream in the proxy's stead (`x-trellis-error: tag`), then RST_STREAM NO_ERROR: the
- * client may stop sending its body (RFC 9113 §8.1).
+ * Answers a stream in the proxy's stead (`x-trellis-error: tag`). A client still sending its
+ * body is then told to stop with RST_STREAM NO_ERROR (RFC 9113 §8.1), by the server.
  */
 export function refuseStream(
-  stream: ServerHttp2Stream,
+  stream: H2ServerStream,
   status: number,
   tag: string,
   message: string,
 ): void {
-  stream.respond({ ':status': status, 'content-type': 'text/plain', 'x-trellis-error': tag });
-  stream.end(`${message}\n`, () => stream.close(constants.NGHTTP2_NO_ERROR));
-}
-
-class H2Body implements RequestBodyReader {
-  constructor(
-    private readonly stream: ServerHttp2Stream,
-    private readonly response: H2Response,
-    private readonly maxBodyBytes: number,
-  ) {}
-
-  start(handlers: BodyHandlers): void {
-    const stream = this.stream;
-    let trailers: FlatHeaders | undefined;
-    let received = 0;
-    const max = this.maxBodyBytes;
-    stream.on('data', (chunk: Buffer) => {
-      if ((received += chunk.length) > max) {
-        if (!this.response.refused) {
-          handlers.onError(new Error(`request body larger than ${max} bytes`));
-          this.response.refuse(413, 'request-too-large', 'request body too large');
-        }
-        return;
-      }
-      handlers.onData(chunk);
-    });
-    stream.once('trailers', (headers: IncomingHttpHeaders) => (trailers = flatten(headers)));
-    stream.once('end', () => handlers.onEnd(trailers));
-    stream.once('aborted', () => handlers.onError(new Error('client reset the stream')));
-    stream.once('error', (error) => handlers.onError(error));
-  }
-
-  pause(): void {
-    this.stream.pause();
-  }
-
-  resume(): void {
-    this.stream.resume();
-  }
+  stream.respond(status, ['content-type', 'text/plain', 'x-trellis-error', tag]);
+  stream.write(Buffer.from(`${message}\n`, 'latin1'));
+  stream.end();
 }
 
 class H2Response implements ResponseWriter {
-  #headSent = false;
-  #pendingTrailers: FlatHeaders | undefined;
   /** The listener answered for the proxy (a limit): the writer is inert from then on. */
   refused = false;
+  drainCallback: (() => void) | null = null;
 
-  constructor(private readonly stream: ServerHttp2Stream) {}
+  constructor(private readonly stream: H2ServerStream) {}
 
   get headSent(): boolean {
-    return this.#headSent;
+    return this.stream.headSent;
   }
 
   get finished(): boolean {
-    return this.stream.writableEnded || this.stream.destroyed;
+    return this.stream.finished;
   }
 
   /**
-   * Answers `status` with `x-trellis-error: tag` in the proxy's stead and asks the client to stop
-   * sending (RST_STREAM NO_ERROR after the response, RFC 9113 §8.1); once the response started
-   * it can only reset the stream.
+   * Answers `status` with `x-trellis-error: tag` in the proxy's stead; once the response
+   * started it can only reset the stream.
    */
   refuse(status: number, tag: string, message: string): void {
     if (this.refused) return;
     this.refused = true;
     const stream = this.stream;
-    if (stream.destroyed) return;
-    if (this.#headSent) {
-      stream.close(constants.NGHTTP2_CANCEL);
-      return;
-    }
-    this.#headSent = true;
-    refuseStream(stream, status, tag, message);
+    if (stream.finished) return;
+    if (stream.headSent) stream.reset(H2ErrorCode.CANCEL);
+    else refuseStream(stream, status, tag, message);
   }
 
-  head(status: number, headers: FlatHeaders, endStream: boolean, trailers: boolean): void {
-    if (this.stream.destroyed || this.refused) return;
-    this.#headSent = true;
-    const object = headersToObject(headers);
-    object[':status'] = String(status);
-    this.stream.respond(object, { endStream, waitForTrailers: trailers && !endStream });
-    if (trailers && !endStream) {
-      this.stream.once('wantTrailers', () => {
-        if (!this.stream.destroyed)
-          this.stream.sendTrailers(headersToObject(this.#pendingTrailers ?? []));
-      });
+  head(status: number, headers: FlatHeaders, endStream: boolean): void {
+    if (this.refused || this.stream.finished) return;
+    try {
+      this.stream.respond(status, headers, endStream);
+    } catch {
+      // A head HTTP/2 cannot carry (a field the upstream should not have sent): the client gets
+      // a reset rather than a broken response.
+      this.stream.reset(H2ErrorCode.INTERNAL_ERROR);
     }
   }
 
   write(chunk: Buffer): boolean {
-    return this.stream.destroyed || this.refused ? true : this.stream.write(chunk);
+    return this.refused || this.stream.finished ? true : this.stream.write(chunk);
   }
 
   onDrain(callback: () => void): void {
-    this.stream.once('drain', callback);
+    this.drainCallback = callback;
   }
 
   end(trailers?: FlatHeaders): void {
-    this.#pendingTrailers = trailers;
-    if (!this.stream.destroyed && !this.refused) this.stream.end();
+    if (this.refused || this.stream.finished) return;
+    try {
+      this.stream.end(trailers !== undefined && trailers.length > 0 ? trailers : undefined);
+    } catch {
+      this.stream.reset(H2ErrorCode.INTERNAL_ERROR);
+    }
   }
 
   abort(): void {
-    if (!this.stream.destroyed && !this.refused)
-      this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    if (!this.refused && !this.stream.finished) this.stream.reset(H2ErrorCode.INTERNAL_ERROR);
+  }
+}
+
+class H2Exchange implements DownstreamExchange, RequestBodyReader, H2ServerStreamHandler {
+  readonly protocol = 'h2';
+  readonly method: string;
+  readonly authority: string;
+  readonly target: string;
+  readonly headers: readonly string[];
+  readonly remoteAddress: string;
+  readonly hasBody: boolean;
+  readonly body: RequestBodyReader = this;
+  readonly response: H2Response;
+  readonly #stream: H2ServerStream;
+  readonly #maxBodyBytes: number;
+  #handlers: BodyHandlers | null = null;
+  #trailers: FlatHeaders | undefined;
+  #received = 0;
+  #abortCallback: (() => void) | null = null;
+  #aborted = false;
+
+  constructor(stream: H2ServerStream, maxBodyBytes: number) {
+    this.#stream = stream;
+    this.#maxBodyBytes = maxBodyBytes;
+    this.method = stream.method;
+    this.authority = stream.authority;
+    this.target = stream.path;
+    this.headers = stream.headers;
+    this.remoteAddress = stream.remoteAddress;
+    this.hasBody = stream.hasBody;
+    this.response = new H2Response(stream);
+    stream.setHandler(this);
+  }
+
+  // === RequestBodyReader ===
+
+  start(handlers: BodyHandlers): void {
+    this.#handlers = handlers;
+    this.#stream.resume();
+  }
+
+  pause(): void {
+    this.#stream.pause();
+  }
+
+  resume(): void {
+    if (this.#handlers !== null) this.#stream.resume();
+  }
+
+  onAbort(callback: () => void): void {
+    this.#abortCallback = callback;
+    if (this.#aborted) callback();
+  }
+
+  // === stream events ===
+
+  onData(chunk: Buffer): void {
+    const max = this.#maxBodyBytes;
+    if ((this.#received += chunk.length) > max) {
+      if (!this.response.refused) {
+        this.#handlers?.onError(new Error(`request body larger than ${max} bytes`));
+        this.response.refuse(413, 'request-too-large', 'request body too large');
+        this.#abort();
+      }
+      return;
+    }
+    this.#handlers?.onData(chunk);
+  }
+
+  onTrailers(trailers: string[]): void {
+    this.#trailers = trailers;
+  }
+
+  onEnd(): void {
+    this.#handlers?.onEnd(this.#trailers);
+  }
+
+  onError(error: H2Error): void {
+    this.#handlers?.onError(error);
+    // Cut after a complete response (the client was told to stop sending): nothing to abort.
+    if (this.#stream.responseEnded && !this.response.refused) return;
+    this.#abort();
+  }
+
+  onDrain(): void {
+    const callback = this.response.drainCallback;
+    this.response.drainCallback = null;
+    callback?.();
+  }
+
+  #abort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortCallback?.();
   }
 }
 
 /** `maxBodyBytes`: a body growing past it is refused with 413 (Infinity: no limit). */
-export function h2Exchange(
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
-  rawHeaders: readonly string[] | undefined,
-  maxBodyBytes = Infinity,
-): DownstreamExchange {
-  const response = new H2Response(stream);
-  return {
-    protocol: 'h2',
-    method: String(headers[':method'] ?? 'GET'),
-    authority: String(headers[':authority'] ?? headers.host ?? ''),
-    target: String(headers[':path'] ?? '/'),
-    headers: rawHeaders ? withoutPseudo(rawHeaders) : flatten(headers),
-    remoteAddress: stream.session?.socket?.remoteAddress ?? '',
-    hasBody: !stream.endAfterHeaders,
-    body: new H2Body(stream, response, maxBodyBytes),
-    response,
-    onAbort(callback) {
-      stream.once('close', () => {
-        // A refusal answered the client for the proxy, which must give its request up too.
-        if (
-          response.refused ||
-          !stream.writableFinished ||
-          stream.rstCode !== constants.NGHTTP2_NO_ERROR
-        )
-          callback();
-      });
-    },
-  };
+export function h2Exchange(stream: H2ServerStream, maxBodyBytes = Infinity): DownstreamExchange {
+  return new H2Exchange(stream, maxBodyBytes);
 }

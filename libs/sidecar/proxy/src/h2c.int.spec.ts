@@ -1,10 +1,17 @@
-// HTTP/2 cleartext clients (prior knowledge) through a real gateway, to an HTTP/1.1 upstream and
-// to an h2c upstream: curl, nghttp and h2load as real clients, Node's http2 client for
-// many concurrent streams, large bodies both ways and trailers.
+// HTTP/2 cleartext clients (prior knowledge and `Upgrade: h2c`) through a real gateway, to an
+// HTTP/1.1 upstream and to an h2c upstream: curl, nghttp and h2load as real clients, Node's http2
+// client for many concurrent streams, large bodies both ways and trailers.
 import { randomBytes } from 'node:crypto';
 import type { ClientHttp2Session, ServerHttp2Stream } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curl, h2Connect, h2Request, runTool } from './int-testing/clients.js';
+import {
+  curl,
+  h2Connect,
+  h2Request,
+  rawExchange,
+  runTool,
+  statusLines,
+} from './int-testing/clients.js';
 import { config, service } from './int-testing/config.js';
 import { startGateway } from './int-testing/gateway.js';
 import type { TestGateway } from './int-testing/gateway.js';
@@ -189,6 +196,59 @@ describe.each([
     ]);
     expect(res.status).toBe(200);
     expect(sha256(res.body)).toBe(sha256(BIG));
+  });
+});
+
+describe('Upgrade: h2c (RFC 7540 §3.2)', () => {
+  it.each([
+    ['HTTP/1.1', 'web'],
+    ['h2c', 'h2web'],
+  ])('curl --http2 upgrades and gets its answer over HTTP/2 (%s upstream)', async (_p, host) => {
+    const res = await curl(['--http2', '-H', `Host: ${host}`, `${gateway.origin}/upgraded?u=1`]);
+    expect(res.interim).toEqual([101]);
+    expect(res.httpVersion).toBe('HTTP/2');
+    expect(res.status).toBe(200);
+    expect(echoOf(res.body).url).toBe('/upgraded?u=1');
+  });
+
+  it('nghttp -u upgrades, then sends more requests on the connection', async () => {
+    const result = await runTool(
+      'nghttp',
+      [
+        '-u',
+        '-t',
+        '5',
+        '-H',
+        ':authority: web',
+        `${gateway.origin}/nghttp-u`,
+        `${gateway.origin}/again`,
+      ],
+      { timeoutMs: 10_000 },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout.toString()).toContain('"url":"/again"');
+  });
+
+  it('a request with a body is answered over HTTP/1.1', async () => {
+    const res = await curl([
+      '--http2',
+      '-H',
+      'Host: web',
+      '-d',
+      'abc',
+      `${gateway.origin}/with-body`,
+    ]);
+    expect(res.httpVersion).toBe('HTTP/1.1');
+    expect(res.status).toBe(200);
+    expect(echoOf(res.body).bodyLength).toBe(3);
+  });
+
+  it('a bad HTTP2-Settings is answered over HTTP/1.1', async () => {
+    const raw = await rawExchange(gateway.port, [
+      'GET /bad-settings HTTP/1.1\r\nHost: web\r\nUpgrade: h2c\r\n' +
+        'Connection: Upgrade, HTTP2-Settings, close\r\nHTTP2-Settings: AAMAAABk!\r\n\r\n',
+    ]);
+    expect(statusLines(raw.text)).toEqual([200]);
   });
 });
 

@@ -1,27 +1,19 @@
 // One listening port that serves HTTP/1.1 and HTTP/2 cleartext side by side: the first bytes
 // of each connection decide. HTTP/2 clients start with the connection preface (prior
-// knowledge) and go to Node's http2 server; everything else goes to our lean HTTP/1.1 server
-// (@trellis/sidecar-h1-server), which parses strictly (smuggling shapes, Host, codings, limits)
-// and answers its own refusals. `Upgrade: h2c` requests are answered over HTTP/1.1 — RFC 9113
-// §3.1 deprecated that upgrade, and clients fall back.
-import { constants, createServer as createH2Server } from 'node:http2';
-import type {
-  Http2Server,
-  IncomingHttpHeaders,
-  ServerHttp2Session,
-  ServerHttp2Stream,
-} from 'node:http2';
+// knowledge) and go to our lean HTTP/2 server (@trellis/sidecar-h2); everything else goes to
+// our lean HTTP/1.1 server (@trellis/sidecar-h1-server), which parses strictly (smuggling
+// shapes, Host, codings, limits) and answers its own refusals. An HTTP/1.1 request asking for
+// `Upgrade: h2c` (RFC 7540 §3.2) without a body is switched to HTTP/2 and answered as stream 1;
+// one with a body or a bad HTTP2-Settings stays HTTP/1.1.
 import { createServer as createNetServer } from 'node:net';
 import type { Server as NetServer, Socket } from 'node:net';
 import { H1Server } from '@trellis/sidecar-h1-server';
 import type { RequestHead } from '@trellis/sidecar-h1-server';
+import { H2Server, isH2cUpgrade } from '@trellis/sidecar-h2';
 import { h2Exchange, refuseStream } from './downstream-h2.js';
 import type { DownstreamExchange } from './exchange.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
-/** Client resets on one connection before the rapid-reset guard may close it. */
-const PREMATURE_RESET_MIN = 100;
 
 export interface ListenerLimits {
   /** Largest request head (HTTP/1.1) or header list (HTTP/2), bytes. */
@@ -69,11 +61,9 @@ export interface ListenerEvents {
 export class ProxyListener {
   readonly #net: NetServer;
   readonly #h1: H1Server;
-  readonly #h2: Http2Server;
+  readonly #h2: H2Server;
   readonly #sockets = new Set<Socket>();
-  readonly #sessions = new Set<ServerHttp2Session>();
   readonly #limits: ListenerLimits;
-  #draining = false;
 
   constructor(events: ListenerEvents, limits: ListenerLimits = defaultListenerLimits) {
     this.#limits = limits;
@@ -84,6 +74,10 @@ export class ProxyListener {
         onUpgrade === undefined
           ? undefined
           : (request, socket, head) => onUpgrade.call(events, request, socket, head),
+      onH2cUpgrade: {
+        accepts: (request) => isH2cUpgrade(request),
+        upgrade: (request, socket, head) => this.#h2.upgrade(socket, request, head),
+      },
       onBadRequest: (reason, remoteAddress) =>
         events.onBadRequest?.(reason, 'http/1.1', remoteAddress),
       maxHeaderBytes: limits.maxHeaderBytes,
@@ -93,61 +87,27 @@ export class ProxyListener {
       idleTimeoutMs: limits.idleTimeoutMs,
     });
 
-    this.#h2 = createH2Server({
-      maxHeaderListPairs: limits.maxHeaderCount + 4,
-      maxSendHeaderBlockLength: limits.maxHeaderBytes,
-      settings: {
-        maxConcurrentStreams: limits.maxConcurrentStreams,
-        maxHeaderListSize: limits.maxHeaderBytes,
-        initialWindowSize: 1024 * 1024,
+    const maxBody = limits.maxRequestBodyBytes;
+    this.#h2 = new H2Server({
+      maxConcurrentStreams: limits.maxConcurrentStreams,
+      maxHeaderListSize: limits.maxHeaderBytes,
+      maxHeaderCount: limits.maxHeaderCount,
+      initialWindowSize: 1024 * 1024,
+      // Larger than the 64 KiB default: one slow stream must not stall the rest.
+      connectionWindowSize: 16 * 1024 * 1024,
+      idleTimeoutMs: limits.idleTimeoutMs,
+      onStream: (stream) => {
+        if (maxBody !== Infinity && stream.contentLength > maxBody) {
+          // Refused from the head alone: nothing of this request goes upstream.
+          events.onBadRequest?.('body-too-large', 'h2', stream.remoteAddress);
+          refuseStream(stream, 413, 'request-too-large', 'request body too large');
+          return;
+        }
+        events.onExchange(h2Exchange(stream, maxBody));
       },
+      onClientError: (error, remoteAddress) =>
+        events.onBadRequest?.(error.message, 'h2', remoteAddress),
     });
-    this.#h2.on('session', (session: ServerHttp2Session) => {
-      this.#sessions.add(session);
-      session.once('close', () => this.#sessions.delete(session));
-      session.setTimeout(limits.idleTimeoutMs, () => session.close());
-      if (this.#draining) session.close();
-      // Larger connection-level window than the 64 KiB default: one slow stream must not stall the rest.
-      session.once('connect', () => session.setLocalWindowSize(16 * 1024 * 1024));
-      const resets = { streams: 0, resets: 0 };
-      session.on(
-        'stream',
-        (
-          stream: ServerHttp2Stream,
-          headers: IncomingHttpHeaders,
-          _flags: number,
-          rawHeaders?: string[],
-        ) => {
-          // A client reset with an error code (PROTOCOL_ERROR, …) makes Node emit 'error' on
-          // the stream; unlistened, it would crash the process. The exchange learns of the
-          // reset from 'aborted'/'close', and a started body reader has its own listener.
-          stream.on('error', () => undefined);
-          resets.streams++;
-          // Node hands streams over in batches: one the client already reset is gone by now,
-          // and its 'close' has fired, so nothing would ever cancel its upstream request.
-          if (stream.destroyed) {
-            this.#countReset(session, resets);
-            return;
-          }
-          // Only resets before the response head count: after it, 'aborted' may be the proxy
-          // itself abandoning a response whose upstream failed mid-body.
-          stream.once('aborted', () => {
-            if (!stream.headersSent) this.#countReset(session, resets);
-          });
-          const maxBody = limits.maxRequestBodyBytes;
-          if (maxBody !== Infinity && Number(headers['content-length'] ?? 0) > maxBody) {
-            // Refused from the head alone: nothing of this request goes upstream.
-            events.onBadRequest?.('body-too-large', 'h2', session.socket?.remoteAddress);
-            refuseStream(stream, 413, 'request-too-large', 'request body too large');
-            return;
-          }
-          events.onExchange(h2Exchange(stream, headers, rawHeaders, maxBody));
-        },
-      );
-    });
-    this.#h2.on('sessionError', (error: Error) =>
-      events.onBadRequest?.(error.message, 'h2', undefined),
-    );
 
     this.#net = createNetServer({ noDelay: true }, (socket) => this.#dispatch(socket));
   }
@@ -177,40 +137,18 @@ export class ProxyListener {
    * rest closed.
    */
   async drain(deadlineMs: number): Promise<void> {
-    this.#draining = true;
     const closed = new Promise<void>((resolve) => this.#net.close(() => resolve()));
-    for (const session of this.#sessions) session.close();
+    this.#h2.drain();
     // Idle HTTP/1.1 connections close now; busy ones after their response (Connection: close).
     void this.#h1.drain();
     const timer = setTimeout(() => {
-      for (const session of this.#sessions) session.destroy();
+      this.#h2.destroy();
       this.#h1.destroy();
       // Upgraded tunnels and connections still sniffing are no server's: closed here.
       for (const socket of this.#sockets) socket.destroy();
     }, deadlineMs);
     await closed;
     clearTimeout(timer);
-  }
-
-  /**
-   * Rapid reset (CVE-2023-44487): a client that opens streams and resets them at once makes the
-   * proxy start an upstream request for each, at no cost to itself. A connection on which most
-   * streams end in a client reset before their response started is closed with GOAWAY
-   * ENHANCE_YOUR_CALM, as Envoy does for premature resets.
-   */
-  #countReset(session: ServerHttp2Session, counts: { streams: number; resets: number }): void {
-    counts.resets++;
-    if (
-      counts.resets >= PREMATURE_RESET_MIN &&
-      counts.resets * 2 > counts.streams &&
-      !session.destroyed
-    ) {
-      // The error reaches onBadRequest through 'sessionError'; the code goes in the GOAWAY.
-      session.destroy(
-        new Error('rapid reset: most streams reset by the client'),
-        constants.NGHTTP2_ENHANCE_YOUR_CALM,
-      );
-    }
   }
 
   #dispatch(socket: Socket): void {
@@ -229,11 +167,7 @@ export class ProxyListener {
       socket.off('data', onData);
       socket.setTimeout(0);
       if (isH2) {
-        socket.pause();
-        socket.unshift(received);
-        // The HTTP/2 session reads the unshifted bytes itself on the next tick; resuming the
-        // socket here would flush them as 'data' events nobody listens to.
-        this.#h2.emit('connection', socket);
+        this.#h2.serve(socket, received);
       } else {
         // Parsed first, before anything else the socket reads.
         this.#h1.handle(socket, received);

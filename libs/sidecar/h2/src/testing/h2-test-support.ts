@@ -184,7 +184,7 @@ export interface RawFrame {
 export class RawConnection {
   readonly frames: RawFrame[] = [];
   readonly socket: net.Socket;
-  #prefaceLeft = 24;
+  #prefaceLeft: number;
   #waiters: Array<() => void> = [];
   readonly #parser = new FrameParser(
     {
@@ -203,8 +203,10 @@ export class RawConnection {
   );
   closed = false;
 
-  constructor(socket: net.Socket) {
+  /** `prefaceBytes`: bytes skipped before frames (24 for a client's preface, 0 for a server). */
+  constructor(socket: net.Socket, prefaceBytes = 24) {
     this.socket = socket;
+    this.#prefaceLeft = prefaceBytes;
     socket.on('data', (chunk: Buffer) => {
       if (this.#prefaceLeft > 0) {
         const skip = Math.min(this.#prefaceLeft, chunk.length);

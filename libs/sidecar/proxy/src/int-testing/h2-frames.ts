@@ -10,6 +10,7 @@ export const FrameType = {
   HEADERS: 0x1,
   RST_STREAM: 0x3,
   SETTINGS: 0x4,
+  PING: 0x6,
   GOAWAY: 0x7,
   WINDOW_UPDATE: 0x8,
 } as const;
