@@ -7,6 +7,7 @@ import {
   TOKEN,
   connectionFlags,
   isFieldValue,
+  lowerCaseEquals,
   stringMatches,
   transferCodings,
 } from './http-syntax.js';
@@ -49,5 +50,24 @@ describe('http-syntax', () => {
     transferCodings('gzip, , Chunked', into);
     transferCodings('chunked', into);
     expect(into).toEqual(['gzip', 'chunked', 'chunked']);
+  });
+
+  it('compares a Latin-1 string with a lower-case literal as toLowerCase would', () => {
+    const literal = 'content-length';
+    const same = ['content-length', 'Content-Length', 'CONTENT-LENGTH', 'content-lengtH'];
+    for (const text of same) expect(lowerCaseEquals(text, literal)).toBe(true);
+    for (const text of ['content-lengt', 'content-lengths', 'content_length', 'Content-Lengt`'])
+      expect(lowerCaseEquals(text, literal)).toBe(false);
+    // Every Latin-1 char in place of a letter, and in place of the `-`.
+    for (let b = 0; b < 256; b++) {
+      const c = String.fromCharCode(b);
+      for (const text of [`${c}eep-alive`, `keep${c}alive`])
+        expect(lowerCaseEquals(text, 'keep-alive')).toBe(text.toLowerCase() === 'keep-alive');
+    }
+  });
+
+  it('reads the single usual Connection option in any case', () => {
+    expect(connectionFlags('Keep-Alive')).toBe(CONN_KEEP_ALIVE);
+    expect(connectionFlags('CLOSE')).toBe(CONN_CLOSE);
   });
 });

@@ -52,6 +52,20 @@ export function isFieldValue(s: string): boolean {
   return true;
 }
 
+/**
+ * `s.toLowerCase() === lower` for a lower-case ASCII literal and a string of Latin-1 chars (no
+ * Latin-1 letter lower-cases into ASCII), without the copy toLowerCase makes even of a string
+ * already in lower case.
+ */
+export function lowerCaseEquals(s: string, lower: string): boolean {
+  if (s.length !== lower.length) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 export const CONN_CLOSE = 1;
 export const CONN_KEEP_ALIVE = 2;
 export const CONN_UPGRADE = 4;
@@ -59,6 +73,8 @@ export const CONN_UPGRADE = 4;
 /** Reads the Connection options we act on (close, keep-alive, upgrade) as a bit set. */
 export function connectionFlags(value: string): number {
   // Fast path for the usual single option.
+  if (lowerCaseEquals(value, 'keep-alive')) return CONN_KEEP_ALIVE;
+  if (lowerCaseEquals(value, 'close')) return CONN_CLOSE;
   const lower = value.toLowerCase();
   if (lower === 'keep-alive') return CONN_KEEP_ALIVE;
   if (lower === 'close') return CONN_CLOSE;

@@ -65,6 +65,26 @@ describe('serializeRequestHead', () => {
     expect(head).toBe('GET / HTTP/1.1\r\nhost: front.example\r\n\r\n');
   });
 
+  it('writes the given host first, as a leading host pair in the headers would be', () => {
+    const headers = ['accept', '*/*', 'x-a', '1'];
+    const { head } = serialize({
+      method: 'GET',
+      path: '/',
+      host: 'front.example',
+      headers,
+      hasBody: false,
+    });
+    expect(head).toBe('GET / HTTP/1.1\r\nhost: front.example\r\naccept: */*\r\nx-a: 1\r\n\r\n');
+    expect(head).toBe(
+      serialize({
+        method: 'GET',
+        path: '/',
+        headers: ['host', 'front.example', ...headers],
+        hasBody: false,
+      }).head,
+    );
+  });
+
   it('frames a body by the caller’s Content-Length', () => {
     const { head, out } = serialize({
       method: 'POST',
@@ -176,6 +196,10 @@ describe('serializeRequestHead', () => {
     [
       'CRLF in a value',
       { method: 'GET', path: '/', headers: ['X', 'a\r\nEvil: 1'], hasBody: false },
+    ],
+    [
+      'CRLF in the given host',
+      { method: 'GET', path: '/', host: 'a\r\nEvil: 1', headers: [], hasBody: false },
     ],
     ['NUL in a value', { method: 'GET', path: '/', headers: ['X', 'a\u0000'], hasBody: false }],
     [

@@ -8,6 +8,7 @@ import {
   TOKEN,
   connectionFlags,
   isFieldValue,
+  lowerCaseEquals,
   stringMatches,
   transferCodings,
 } from './http-syntax.js';
@@ -56,6 +57,11 @@ export function serializeRequestHead(
 
   let fields = '';
   let hasHost = false;
+  if (init.host !== undefined) {
+    if (!isFieldValue(init.host)) throw invalid('invalid value for header host');
+    fields = `host: ${init.host}\r\n`;
+    hasHost = true;
+  }
   let contentLength = -1;
   let codings: string[] | null = null;
   let expectHeader = false;
@@ -68,21 +74,21 @@ export function serializeRequestHead(
     if (!isFieldValue(value)) throw invalid(`invalid value for header ${name}`);
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === 'host') hasHost = true;
+        if (lowerCaseEquals(name, 'host')) hasHost = true;
         break;
       case 6:
-        if (name.toLowerCase() === 'expect' && value.toLowerCase() === '100-continue') {
+        if (lowerCaseEquals(name, 'expect') && value.toLowerCase() === '100-continue') {
           expectHeader = true;
         }
         break;
       case 7:
-        if (name.toLowerCase() === 'upgrade') upgrade = true;
+        if (lowerCaseEquals(name, 'upgrade')) upgrade = true;
         break;
       case 10:
-        if (name.toLowerCase() === 'connection') connection |= connectionFlags(value);
+        if (lowerCaseEquals(name, 'connection')) connection |= connectionFlags(value);
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') {
+        if (lowerCaseEquals(name, 'content-length')) {
           const n = lengthValue(value);
           if (n < 0) throw invalid(`invalid Content-Length ${JSON.stringify(value)}`);
           if (contentLength >= 0 && n !== contentLength)
@@ -91,7 +97,7 @@ export function serializeRequestHead(
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') transferCodings(value, (codings ??= []));
+        if (lowerCaseEquals(name, 'transfer-encoding')) transferCodings(value, (codings ??= []));
         break;
     }
     fields += `${name}: ${value}\r\n`;

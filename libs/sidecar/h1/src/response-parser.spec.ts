@@ -559,3 +559,27 @@ describe('ResponseParser details', () => {
     expectParseError(byteByByte(head(101 - fixed)), 0, [100, 10]);
   });
 });
+
+describe('one parser across responses', () => {
+  // Each head's strings may be taken from the previous head's where the bytes are the same;
+  // never where they differ, even at equal length.
+  it('reads every head right after heads of like-sized, differing fields', () => {
+    const token = fc.stringMatching(/^[A-Ca-c-]{1,3}$/);
+    const value = fc.stringMatching(/^[a-c0-2]([a-c0-2 ]{0,2}[a-c0-2])?$/);
+    const head = fc.record({
+      reason: fc.constantFrom('OK', 'Ok', 'ok', 'KO'),
+      fields: fc.array(fc.tuple(token, value), { maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(fc.array(head, { minLength: 2, maxLength: 5 }), (heads) => {
+        const parser = new ResponseParser();
+        for (const h of heads) {
+          const text = h.fields.map(([n, v]) => `${n}: ${v}\r\n`).join('');
+          const result = run([bytes(`HTTP/1.1 204 ${h.reason}\r\n${text}\r\n`)], 0, false, parser);
+          expect(result.events).toEqual([['head', 204, h.reason, h.fields.flat(), true]]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -14,6 +14,7 @@ import {
   HEX,
   TOKEN,
   connectionFlags,
+  lowerCaseEquals,
   transferCodings,
 } from './http-syntax.js';
 
@@ -97,6 +98,14 @@ export class ResponseParser {
   #blockSrc: Buffer = CRLFCRLF;
   #blockStart = 0;
   #blockEnd = 0;
+  /**
+   * The strings of the last section parsed on this connection: a keep-alive upstream repeats
+   * most of every head (names, content type, often the length and the date), and a string
+   * holding the same bytes is reused instead of decoded again (one allocation and one call
+   * into C++ per name and value).
+   */
+  #lastFields: readonly string[] = [];
+  #lastReason = '';
 
   constructor(limits: ResponseParserLimits = DEFAULT_PARSER_LIMITS) {
     this.#maxHeaderBytes = limits.maxHeaderBytes;
@@ -369,7 +378,10 @@ export class ResponseParser {
     if (src[p] === SP) {
       const reasonStart = ++p;
       while (FIELD_VALUE[src[p] as number] === 1) p++;
-      if (p > reasonStart) reason = src.toString('latin1', reasonStart, p);
+      if (p > reasonStart) {
+        reason = reuse(this.#lastReason, src, reasonStart, p);
+        this.#lastReason = reason;
+      }
     }
     if (src[p] !== CR || src[p + 1] !== LF) this.#fail('invalid status line');
     const headers = this.#parseFields(src, p + 2, end - 2);
@@ -382,15 +394,15 @@ export class ResponseParser {
       const name = headers[k] as string;
       const n = name.length;
       if (n === 14) {
-        if (name.toLowerCase() === 'content-length') {
+        if (lowerCaseEquals(name, 'content-length')) {
           contentLength = this.#contentLength(headers[k + 1] as string, contentLength);
         }
       } else if (n === 17) {
-        if (name.toLowerCase() === 'transfer-encoding') {
+        if (lowerCaseEquals(name, 'transfer-encoding')) {
           transferCodings(headers[k + 1] as string, (codings ??= []));
         }
       } else if (n === 10) {
-        if (name.toLowerCase() === 'connection') {
+        if (lowerCaseEquals(name, 'connection')) {
           connection |= connectionFlags(headers[k + 1] as string);
         }
       }
@@ -496,7 +508,8 @@ export class ResponseParser {
       }
       while (TOKEN[src[q] as number] === 1) q++;
       if (q === p || src[q] !== COLON) this.#fail('invalid field name');
-      const name = src.toString('latin1', p, q);
+      const last = this.#lastFields;
+      const name = reuse(last[out.length], src, p, q);
       q++;
       while (src[q] === SP || src[q] === HTAB) q++;
       const vs = q;
@@ -505,9 +518,20 @@ export class ResponseParser {
       let ve = q;
       while (ve > vs && (src[ve - 1] === SP || src[ve - 1] === HTAB)) ve--;
       if (++count > this.#maxHeaderCount) this.#fail('too many header fields');
-      out.push(name, ve > vs ? src.toString('latin1', vs, ve) : '');
+      out.push(name, ve > vs ? reuse(last[out.length + 1], src, vs, ve) : '');
       p = q + 2;
     }
+    this.#lastFields = out;
     return out;
   }
+}
+
+/** `previous` when it holds exactly the latin1 bytes src[start, end), else a new string of them. */
+function reuse(previous: string | undefined, src: Buffer, start: number, end: number): string {
+  if (previous !== undefined && previous.length === end - start) {
+    let i = 0;
+    while (i < previous.length && previous.charCodeAt(i) === src[start + i]) i++;
+    if (i === previous.length) return previous;
+  }
+  return src.toString('latin1', start, end);
 }

@@ -51,6 +51,12 @@ export interface H1RequestInit {
    */
   readonly headers: readonly string[];
   /**
+   * Sent as the first field, `host: <host>`, ahead of `headers` (which then should hold no Host
+   * of their own): the same bytes as a ['host', host] pair at the front of `headers`, without
+   * the caller copying its list to put it there. Absent: see `headers`.
+   */
+  readonly host?: string;
+  /**
    * True when a body follows through write()/end(): framed by the caller's Content-Length,
    * else chunked (Transfer-Encoding: chunked is added when absent). False: the request is
    * complete once its head is sent, and end() is optional.

@@ -2,7 +2,7 @@
 // lean h2c client for `h2c` and `grpc`, one pool per endpoint, adapted to UpstreamConnector.
 // Both clients report typed errors; here they become the failures retry and outlier logic use.
 import { H1Pool, isH1Error } from '@trellis/sidecar-h1';
-import type { H1Error, RequestHandle } from '@trellis/sidecar-h1';
+import type { H1Error, H1ResponseHandler, RequestHandle } from '@trellis/sidecar-h1';
 import { H2Error, H2Pool } from '@trellis/sidecar-h2';
 import type { H2ClientStream } from '@trellis/sidecar-h2';
 import type { Clock } from '@trellis/time';
@@ -89,28 +89,49 @@ function failedCall(handler: UpstreamHandler, error: UpstreamError): UpstreamCal
   };
 }
 
-class H1Call implements UpstreamCall {
+/** The call and the pool's response handler in one object: no closures per request. */
+class H1Call implements UpstreamCall, H1ResponseHandler {
   #trailers: FlatHeaders | undefined;
+  readonly #handler: UpstreamHandler;
   readonly handle: RequestHandle;
 
   constructor(pool: H1Pool, head: UpstreamHead, handler: UpstreamHandler) {
+    this.#handler = handler;
     this.handle = pool.request(
       {
         method: head.method,
         path: head.target,
-        headers: ['host', head.authority, ...head.headers],
+        host: head.authority,
+        headers: head.headers,
         hasBody: head.hasBody,
       },
-      {
-        onResponseHead: (status, _reason, headers) =>
-          handler.onResponseHead(status, lowerCaseNames(headers)),
-        onData: (chunk) => handler.onData(chunk),
-        onTrailers: (trailers) => (this.#trailers = lowerCaseNames(trailers)),
-        onEnd: () => handler.onEnd(this.#trailers),
-        onError: (error) => handler.onError(fromH1Error(error)),
-      },
+      this,
     );
   }
+
+  // === H1ResponseHandler ===
+
+  onResponseHead(status: number, _reason: string, headers: string[]): void {
+    this.#handler.onResponseHead(status, lowerCaseNames(headers));
+  }
+
+  onData(chunk: Buffer): void {
+    this.#handler.onData(chunk);
+  }
+
+  onTrailers(trailers: string[]): void {
+    this.#trailers = lowerCaseNames(trailers);
+  }
+
+  onEnd(): void {
+    this.#handler.onEnd(this.#trailers);
+  }
+
+  onError(error: H1Error): void {
+    this.#handler.onError(fromH1Error(error));
+  }
+
+  // === UpstreamCall ===
 
   write(chunk: Buffer): boolean {
     return this.handle.write(chunk);

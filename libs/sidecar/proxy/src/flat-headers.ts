@@ -21,11 +21,23 @@ const HOP_BY_HOP = new Set([
   'proxy-authorization',
 ]);
 
+/**
+ * `name` in lower case: the same string when it has no upper-case letter (toLowerCase copies
+ * the string even then, some 40 bytes per field name on the request path).
+ */
+function lowerCaseName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c > 0x7f) return name.toLowerCase();
+  }
+  return name;
+}
+
 /** Copies a raw header list with its names lower-cased (values untouched). */
 export function lowerCaseNames(raw: readonly string[]): FlatHeaders {
   const out = new Array<string>(raw.length);
   for (let i = 0; i < raw.length; i += 2) {
-    out[i] = (raw[i] as string).toLowerCase();
+    out[i] = lowerCaseName(raw[i] as string);
     out[i + 1] = raw[i + 1] as string;
   }
   return out;
@@ -40,34 +52,73 @@ export function getHeader(headers: readonly string[], name: string): string | un
   return found;
 }
 
+/** The field names `raw`'s Connection fields nominate, beyond those dropped anyway. */
+function nominatedNames(raw: readonly string[]): Set<string> | undefined {
+  let nominated: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 10 && lowerCaseName(name) === 'connection') {
+      const value = raw[i + 1] as string;
+      // One option (`Connection: keep-alive`, most responses) needs no split.
+      if (!value.includes(',')) nominated = nominate(nominated, value);
+      else for (const token of value.split(',')) nominated = nominate(nominated, token);
+    }
+  }
+  return nominated;
+}
+
+function nominate(nominated: Set<string> | undefined, token: string): Set<string> | undefined {
+  const t = lowerCaseName(token.trim());
+  // keep-alive and the like are dropped anyway: no Set for them.
+  if (t && !HOP_BY_HOP.has(t)) (nominated ??= new Set()).add(t);
+  return nominated;
+}
+
+/** The value a field is forwarded with (`te` only as trailers), or undefined: dropped. */
+function forwardedValue(
+  name: string,
+  value: string,
+  nominated: Set<string> | undefined,
+): string | undefined {
+  if (name.charCodeAt(0) === 58 /* ':' */ || name === 'host') return undefined;
+  if (HOP_BY_HOP.has(name) || nominated?.has(name)) return undefined;
+  if (name === 'te') return value.toLowerCase().includes('trailers') ? 'trailers' : undefined;
+  return value;
+}
+
 /**
  * Copies `raw` (names in any case) into a forwardable list: names lower-cased, hop-by-hop
  * fields and those named by `Connection` dropped, `te` kept only as `trailers`, pseudo-headers
  * and `host` dropped (the forwarder sets the authority itself).
  */
 export function forwardableHeaders(raw: readonly string[]): FlatHeaders {
-  let nominated: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() === 'connection') {
-      for (const token of (raw[i + 1] as string).split(',')) {
-        const t = token.trim().toLowerCase();
-        if (t) (nominated ??= new Set()).add(t);
-      }
-    }
-  }
+  const nominated = nominatedNames(raw);
   const out: FlatHeaders = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
-    const value = raw[i + 1] as string;
-    if (name.charCodeAt(0) === 58 /* ':' */ || name === 'host') continue;
-    if (HOP_BY_HOP.has(name) || nominated?.has(name)) continue;
-    if (name === 'te') {
-      if (value.toLowerCase().includes('trailers')) out.push('te', 'trailers');
-      continue;
-    }
-    out.push(name, value);
+    const name = lowerCaseName(raw[i] as string);
+    const value = forwardedValue(name, raw[i + 1] as string, nominated);
+    if (value !== undefined) out.push(name, value);
   }
   return out;
+}
+
+/**
+ * forwardableHeaders in place, for a list the caller owns (an upstream response's): the same
+ * fields, without a copy per response.
+ */
+export function keepForwardable(headers: FlatHeaders): FlatHeaders {
+  const nominated = nominatedNames(headers);
+  let w = 0;
+  for (let r = 0; r < headers.length; r += 2) {
+    const name = lowerCaseName(headers[r] as string);
+    const value = forwardedValue(name, headers[r + 1] as string, nominated);
+    if (value === undefined) continue;
+    headers[w] = name;
+    headers[w + 1] = value;
+    w += 2;
+  }
+  headers.length = w;
+  return headers;
 }
 
 export function removeHeader(headers: FlatHeaders, name: string): void {

@@ -1,15 +1,15 @@
 // Turns each downstream exchange into a ProxyRequest, runs it through the stack with the
 // runtime in force when it arrived, and writes the response back — as a trailers-only gRPC
 // error when a gRPC client gets a proxy-made answer.
-import { randomUUID } from 'node:crypto';
 import { errors } from '@trellis/sidecar-resilience';
 import type { Clock } from '@trellis/time';
 import type { Handler, ProxyRequest } from './context.js';
 import { cancel, newProxyRequest } from './context.js';
 import type { DownstreamExchange } from './exchange.js';
-import { forwardableHeaders, getHeader } from './flat-headers.js';
+import { forwardableHeaders, getHeader, keepForwardable } from './flat-headers.js';
 import type { FlatHeaders } from './flat-headers.js';
 import { RequestBodyFeed } from './request-body.js';
+import { newRequestId } from './request-id.js';
 import { localResponse } from './response.js';
 import type { BodyOutcome, ProxyResponse } from './response.js';
 import type { ProxyRuntime } from './runtime.js';
@@ -63,7 +63,7 @@ export class Proxy {
     const headers = forwardableHeaders(exchange.headers);
     let requestId = getHeader(headers, 'x-request-id');
     if (requestId === undefined) {
-      requestId = randomUUID();
+      requestId = newRequestId();
       headers.push('x-request-id', requestId);
     }
     appendForwardedFor(headers, exchange.remoteAddress);
@@ -198,8 +198,9 @@ function writeResponse(
     done('complete', 0);
     return;
   }
+  // The response's own list (fresh from the upstream, or the route's answer), filtered in place.
   const headers =
-    response.error === undefined ? forwardableHeaders(response.headers) : response.headers;
+    response.error === undefined ? keepForwardable(response.headers) : response.headers;
   const noBody =
     exchange.method === 'HEAD' ||
     NO_BODY_STATUSES.has(response.status) ||

@@ -13,4 +13,19 @@ describe('splitAuthority', () => {
   ])('%s', (authority, expected) => {
     expect(splitAuthority(authority)).toEqual(expected);
   });
+
+  it('answers a repeated authority the same, between others, with parts nobody can change', () => {
+    const order = ['a:1', 'a:1', 'B.example', 'a:1', '[::1]:9000', '[::1]:9000', 'a:2'];
+    const parts = order.map((authority) => splitAuthority(authority));
+    expect(parts).toEqual([
+      { host: 'a', port: 1 },
+      { host: 'a', port: 1 },
+      { host: 'b.example', port: undefined },
+      { host: 'a', port: 1 },
+      { host: '::1', port: 9000 },
+      { host: '::1', port: 9000 },
+      { host: 'a', port: 2 },
+    ]);
+    expect(Object.isFrozen(parts[0])).toBe(true);
+  });
 });

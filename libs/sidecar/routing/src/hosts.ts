@@ -6,8 +6,22 @@ import type { ServiceResource } from '@trellis/config';
 
 export const CLUSTER_DOMAIN = 'svc.cluster.local';
 
-/** Splits `host[:port]` or `[v6]:port`, lowercasing the host. Port is undefined when absent. */
-export function splitAuthority(authority: string): { host: string; port: number | undefined } {
+export interface AuthorityParts {
+  readonly host: string;
+  readonly port: number | undefined;
+}
+
+/** The last authority split and its parts: most requests name the authority the last one did. */
+let lastAuthority: string | undefined;
+let lastParts: AuthorityParts = Object.freeze({ host: '', port: undefined });
+
+/**
+ * Splits `host[:port]` or `[v6]:port`, lowercasing the host. Port is undefined when absent. The
+ * parts are frozen: the same object answers a repeat of the last authority (routing split the
+ * authority of every request anew).
+ */
+export function splitAuthority(authority: string): AuthorityParts {
+  if (authority === lastAuthority) return lastParts;
   let host = authority;
   let port: number | undefined;
   const colon = authority.lastIndexOf(':');
@@ -20,7 +34,9 @@ export function splitAuthority(authority: string): { host: string; port: number 
   }
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   if (host.endsWith('.')) host = host.slice(0, -1);
-  return { host: host.toLowerCase(), port };
+  lastParts = Object.freeze({ host: host.toLowerCase(), port });
+  lastAuthority = authority;
+  return lastParts;
 }
 
 /** Every host name a service answers to, seen from a client in `localNamespace`. */

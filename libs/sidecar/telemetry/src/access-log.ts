@@ -5,16 +5,24 @@
 // access-log files): one write per line cost a thread-pool round trip and two context switches
 // per request on the proxy's one core. Each line is encoded into a byte buffer as it is made:
 // appending to one long string instead built a rope of thousands of pieces that the write then
-// had to flatten and encode. Lines are serialised here rather than through a pino Logger: a
-// Logger adds a level field (an empty level formatter yields invalid JSON in pino 10), and an
-// access line is one flat object whose JSON is built directly (accessLogJson).
+// had to flatten and encode. JSON lines go into that buffer piece by piece, never as a string
+// (writeAccessLogJson). Lines are serialised here rather than through a pino Logger: a Logger
+// adds a level field (an empty level formatter yields invalid JSON in pino 10), and an access
+// line is one flat object whose JSON is built directly.
 import { pino } from 'pino';
 import { systemClock } from '@trellis/time';
 import type { Clock, Timer } from '@trellis/time';
 import type { CompletedRequest } from '@trellis/sidecar-proxy';
-import { accessLogEntry, accessLogJson } from './access-log-entry.js';
+import {
+  accessLogEntry,
+  accessLogJson,
+  accessLogJsonBound,
+  accessLogTraceId,
+  writeAccessLogJson,
+} from './access-log-entry.js';
 import type { AccessLogEntry } from './access-log-entry.js';
 import { compileAccessLogFormat } from './access-log-format.js';
+import { JsonBytes } from './json-bytes.js';
 
 /** The Telemetry resource's `spec.accessLog`. */
 export interface AccessLogSettings {
@@ -77,6 +85,8 @@ export class AccessLog {
   /** Lines not yet handed to the destination: the first #pendingBytes bytes of #buffer. */
   #buffer: Buffer;
   #pendingBytes = 0;
+  /** The JSON writer over #buffer, reused for every line. */
+  readonly #out = new JsonBytes(Buffer.alloc(0), 0);
   #flushTimer: Timer | undefined;
 
   constructor(options: AccessLogOptions = {}) {
@@ -117,12 +127,28 @@ export class AccessLog {
     const settings = this.#settings;
     if (!settings.enabled || !sampled(settings.samplingPercent, this.#random)) return;
     const wallNow = this.#wallNow();
-    const line = settings.render
-      ? settings.render(accessLogEntry(completed, direction, wallNow))
-      : accessLogJson(completed, direction, wallNow);
-    this.#append(`${line}\n`);
+    if (settings.render)
+      this.#append(`${settings.render(accessLogEntry(completed, direction, wallNow))}\n`);
+    else this.#appendJson(completed, direction, wallNow);
     if (this.#pendingBytes >= this.#batchBytes) this.#writePending();
     else this.#flushTimer ??= this.#clock.setTimer(this.#flushIntervalMs, this.#onFlushTimer);
+  }
+
+  /** JSON lines are written straight into the batch buffer (see json-bytes.ts). */
+  #appendJson(completed: CompletedRequest, direction: string, wallNow: number): void {
+    const traceId = accessLogTraceId(completed);
+    const mostBytes = accessLogJsonBound(completed, direction, traceId) + 1;
+    if (this.#pendingBytes + mostBytes > this.#buffer.length) this.#writePending();
+    if (mostBytes > this.#buffer.length) {
+      this.#destination.write(Buffer.from(`${accessLogJson(completed, direction, wallNow)}\n`));
+      return;
+    }
+    const out = this.#out;
+    out.buffer = this.#buffer;
+    out.offset = this.#pendingBytes;
+    writeAccessLogJson(completed, direction, traceId, wallNow, out);
+    this.#buffer[out.offset++] = 0x0a;
+    this.#pendingBytes = out.offset;
   }
 
   #append(line: string): void {

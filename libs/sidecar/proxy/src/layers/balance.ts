@@ -2,9 +2,10 @@
 // x-trellis-overloaded when full), picks an endpoint with the destination's balancer, and
 // reports the outcome back for load (active requests, EWMA) and passive health (ejection).
 import type { Outcome } from '@trellis/sidecar-balance';
-import type { Layer } from '../context.js';
+import type { Handler, Layer, ProxyRequest } from '../context.js';
 import { getHeader } from '../flat-headers.js';
 import { localResponse } from '../response.js';
+import type { ProxyResponse } from '../response.js';
 import { UpstreamError } from '../upstream.js';
 
 /** The passive-health outcome of an upstream answer (also used for mirrored copies). */
@@ -28,65 +29,91 @@ export function outcomeOfError(error: unknown): Outcome {
 }
 
 export function balanceLayer(): Layer {
-  return (next) => async (request) => {
-    const destination = request.destination;
-    const cluster = destination && request.runtime.cluster(destination.key);
-    if (!cluster) {
-      request.record.error = 'no-healthy-upstream';
-      return localResponse(
+  // One pick context for every request (picks are synchronous), as PickContext allows.
+  const pick: { hashKey: string | undefined; random: () => number } = {
+    hashKey: undefined,
+    random: Math.random,
+  };
+  // Not async: the outcome is reported from the response promise's own reactions.
+  return (next) => (request) => {
+    try {
+      return balance(next, request, pick);
+    } catch (error) {
+      // Handlers reject rather than throw: a fault here stays a rejection, as under async.
+      return Promise.reject(error);
+    }
+  };
+}
+
+function balance(
+  next: Handler,
+  request: ProxyRequest,
+  pick: { hashKey: string | undefined; random: () => number },
+): Promise<ProxyResponse> {
+  const destination = request.destination;
+  const cluster = destination && request.runtime.cluster(destination.key);
+  if (!cluster) {
+    request.record.error = 'no-healthy-upstream';
+    return Promise.resolve(
+      localResponse(
         'TRL_NO_HEALTHY_UPSTREAM',
         `no cluster for ${destination?.key ?? 'the request'}`,
-      );
-    }
-    const admission = cluster.breaker.tryAcquire(
-      request.attempt > 1 ? 'active-retries' : 'active-requests',
+      ),
     );
-    if (!admission.admitted) {
-      request.record.error = 'overloaded';
-      return localResponse(
-        'TRL_OVERLOADED',
-        `${cluster.ref.key}: ${admission.overloaded} limit reached`,
-        {
-          headers: ['x-trellis-overloaded', admission.overloaded],
-        },
-      );
-    }
-    const hashKey = cluster.settings.hashHeader
-      ? getHeader(request.headers, cluster.settings.hashHeader)
-      : undefined;
-    const endpoint = cluster.balancer.pick({ hashKey, random: request.random });
-    if (!endpoint) {
-      admission.release();
-      request.record.error = 'no-healthy-upstream';
-      return localResponse(
-        'TRL_NO_HEALTHY_UPSTREAM',
-        `${cluster.ref.key} has no available endpoint`,
-      );
-    }
-    request.endpoint = endpoint;
-    request.upstream = {
-      address: endpoint.endpoint.address,
-      port: endpoint.endpoint.port,
-      protocol: cluster.ref.protocol,
-      pool: cluster.settings,
-    };
-    request.record.endpoint = endpoint.id;
-    const lease = cluster.endpoints.start(endpoint);
-    const startedAt = request.clock.now();
-    let response;
-    try {
-      response = await next(request);
-    } catch (error) {
+  }
+  const admission = cluster.breaker.tryAcquire(
+    request.attempt > 1 ? 'active-retries' : 'active-requests',
+  );
+  if (!admission.admitted) {
+    request.record.error = 'overloaded';
+    return Promise.resolve(
+      localResponse('TRL_OVERLOADED', `${cluster.ref.key}: ${admission.overloaded} limit reached`, {
+        headers: ['x-trellis-overloaded', admission.overloaded],
+      }),
+    );
+  }
+  pick.hashKey = cluster.settings.hashHeader
+    ? getHeader(request.headers, cluster.settings.hashHeader)
+    : undefined;
+  pick.random = request.random;
+  const endpoint = cluster.balancer.pick(pick);
+  if (!endpoint) {
+    admission.release();
+    request.record.error = 'no-healthy-upstream';
+    return Promise.resolve(
+      localResponse('TRL_NO_HEALTHY_UPSTREAM', `${cluster.ref.key} has no available endpoint`),
+    );
+  }
+  request.endpoint = endpoint;
+  request.upstream = {
+    address: endpoint.endpoint.address,
+    port: endpoint.endpoint.port,
+    protocol: cluster.ref.protocol,
+    pool: cluster.settings,
+  };
+  request.record.endpoint = endpoint.id;
+  const lease = cluster.endpoints.start(endpoint);
+  const startedAt = request.clock.now();
+  let response: Promise<ProxyResponse>;
+  try {
+    response = next(request);
+  } catch (error) {
+    response = Promise.reject(error);
+  }
+  return response.then(
+    (response) => {
+      lease.end({
+        outcome: outcomeOfStatus(response.status),
+        latencyMs: request.clock.now() - startedAt,
+      });
+      if (response.body) response.body.whenDone(admission.release);
+      else admission.release();
+      return response;
+    },
+    (error: unknown) => {
       lease.end({ outcome: outcomeOfError(error), latencyMs: request.clock.now() - startedAt });
       admission.release();
       throw error;
-    }
-    lease.end({
-      outcome: outcomeOfStatus(response.status),
-      latencyMs: request.clock.now() - startedAt,
-    });
-    if (response.body) response.body.whenDone(() => admission.release());
-    else admission.release();
-    return response;
-  };
+    },
+  );
 }

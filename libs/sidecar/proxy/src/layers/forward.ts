@@ -2,12 +2,20 @@
 // destination's protocol, streaming the request body and resolving at the response head. The
 // per-try timeout and outer cancellation abort the call.
 import type { Protocol } from '@trellis/config';
+import type { Timer } from '@trellis/time';
 import type { Handler, ProxyRequest } from '../context.js';
 import { getHeader } from '../flat-headers.js';
+import type { FlatHeaders } from '../flat-headers.js';
 import { UpstreamBody } from '../response.js';
 import type { ProxyResponse } from '../response.js';
+import type { AttemptTrace } from '../tracing.js';
 import { UpstreamError } from '../upstream.js';
-import type { UpstreamCall, UpstreamConnector, UpstreamHandler } from '../upstream.js';
+import type {
+  UpstreamCall,
+  UpstreamConnector,
+  UpstreamHandler,
+  UpstreamTarget,
+} from '../upstream.js';
 
 /**
  * Whether trailers may follow the body. Announcing them (Trailer, gRPC) is optional: HTTP/2 may
@@ -38,81 +46,130 @@ export function forwardHandler(connector: UpstreamConnector, bodyTap?: BodyTap):
         );
         return;
       }
-      const endpointId = `${upstream.address}:${upstream.port}`;
-      const headers = request.headers.slice();
-      headers.push('x-trellis-attempt', String(request.attempt));
-      const span = request.trace?.startAttempt(request, headers);
-      const body = new UpstreamBody();
-      if (span)
-        body.whenDone((outcome) => span.end(outcome === 'upstream-error' ? 'reset' : undefined));
-      let settled = false;
-      const settle = () => {
-        settled = true;
-        timer?.cancel();
-        if (request.onCancel === onCancel) request.onCancel = undefined;
-      };
-      const handler: UpstreamHandler = {
-        onResponseHead(status, responseHeaders) {
-          if (settled) return;
-          settle();
-          span?.response(status, responseHeaders);
-          resolve({
-            status,
-            headers: responseHeaders,
-            body,
-            trailers: mayHaveTrailers(upstream.protocol, responseHeaders),
-            error: undefined,
-            endpoint: endpointId,
-          });
-        },
-        onData: (chunk) => body.push(chunk),
-        onEnd: (trailers) => {
-          span?.trailers(trailers);
-          body.end(trailers);
-        },
-        onError(error) {
-          if (settled) {
-            body.fail(error);
-            return;
-          }
-          settle();
-          span?.end(error.failure);
-          reject(error);
-        },
-      };
-      const call = connector.request(
-        upstream,
-        {
-          method: request.exchange.method,
-          target: request.upstreamTarget,
-          authority: request.upstreamAuthority,
-          headers,
-          hasBody: request.exchange.hasBody,
-        },
-        handler,
-      );
-      body.bind(call);
-      const fail = (error: UpstreamError) => {
-        if (settled) return;
-        settle();
-        call.abort();
-        request.body?.detach();
-        span?.end(error.failure);
-        reject(error);
-      };
-      const onCancel = () =>
-        fail(new UpstreamError('reset', `request cancelled (${request.cancelled})`));
-      request.onCancel = onCancel;
-      const timer = Number.isFinite(request.attemptDeadlineAt)
-        ? request.clock.setTimer(request.attemptDeadlineAt - request.clock.now(), () =>
-            fail(
-              new UpstreamError(
-                'per-try-timeout',
-                `no response from ${endpointId} within the per-try timeout`,
-              ),
-            ),
-          )
-        : undefined;
-      if (request.body) request.body.attach(bodyTap ? bodyTap(request, call) : call);
+      new ForwardAttempt(request, upstream, resolve, reject).send(connector, bodyTap);
     });
+}
+
+const ATTEMPT_HEADER = 'x-trellis-attempt';
+
+/**
+ * One attempt in flight: the upstream call's handler and its cancellation. One object per
+ * attempt with methods, not a closure per callback: these ran for every request.
+ */
+class ForwardAttempt implements UpstreamHandler {
+  readonly #request: ProxyRequest;
+  readonly #upstream: UpstreamTarget;
+  readonly #resolve: (response: ProxyResponse) => void;
+  readonly #reject: (error: UpstreamError) => void;
+  readonly #body = new UpstreamBody();
+  #span: AttemptTrace | undefined;
+  #call: UpstreamCall | undefined;
+  #timer: Timer | undefined;
+  #settled = false;
+
+  constructor(
+    request: ProxyRequest,
+    upstream: UpstreamTarget,
+    resolve: (response: ProxyResponse) => void,
+    reject: (error: UpstreamError) => void,
+  ) {
+    this.#request = request;
+    this.#upstream = upstream;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  send(connector: UpstreamConnector, bodyTap: BodyTap | undefined): void {
+    const request = this.#request;
+    // concat: one exact-size copy (a slice then push grew the copy once more).
+    const headers = request.headers.concat(ATTEMPT_HEADER, String(request.attempt));
+    const span = request.trace?.startAttempt(request, headers);
+    this.#span = span;
+    if (span)
+      this.#body.whenDone((outcome) =>
+        span.end(outcome === 'upstream-error' ? 'reset' : undefined),
+      );
+    const call = connector.request(
+      this.#upstream,
+      {
+        method: request.exchange.method,
+        target: request.upstreamTarget,
+        authority: request.upstreamAuthority,
+        headers,
+        hasBody: request.exchange.hasBody,
+      },
+      this,
+    );
+    this.#call = call;
+    this.#body.bind(call);
+    request.onCancel = this.#onCancel;
+    if (Number.isFinite(request.attemptDeadlineAt))
+      this.#timer = request.clock.setTimer(
+        request.attemptDeadlineAt - request.clock.now(),
+        this.#onPerTryTimeout,
+      );
+    if (request.body) request.body.attach(bodyTap ? bodyTap(request, call) : call);
+  }
+
+  onResponseHead(status: number, headers: FlatHeaders): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.#span?.response(status, headers);
+    const upstream = this.#upstream;
+    this.#resolve({
+      status,
+      headers,
+      body: this.#body,
+      trailers: mayHaveTrailers(upstream.protocol, headers),
+      error: undefined,
+      endpoint: `${upstream.address}:${upstream.port}`,
+    });
+  }
+
+  onData(chunk: Buffer): void {
+    this.#body.push(chunk);
+  }
+
+  onEnd(trailers: FlatHeaders | undefined): void {
+    this.#span?.trailers(trailers);
+    this.#body.end(trailers);
+  }
+
+  onError(error: UpstreamError): void {
+    if (this.#settled) {
+      this.#body.fail(error);
+      return;
+    }
+    this.#settle();
+    this.#span?.end(error.failure);
+    this.#reject(error);
+  }
+
+  readonly #onCancel = (): void =>
+    this.#fail(new UpstreamError('reset', `request cancelled (${this.#request.cancelled})`));
+
+  readonly #onPerTryTimeout = (): void => {
+    const { address, port } = this.#upstream;
+    this.#fail(
+      new UpstreamError(
+        'per-try-timeout',
+        `no response from ${address}:${port} within the per-try timeout`,
+      ),
+    );
+  };
+
+  #fail(error: UpstreamError): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.#call?.abort();
+    this.#request.body?.detach();
+    this.#span?.end(error.failure);
+    this.#reject(error);
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    this.#timer?.cancel();
+    if (this.#request.onCancel === this.#onCancel) this.#request.onCancel = undefined;
+  }
 }

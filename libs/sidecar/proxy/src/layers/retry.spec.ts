@@ -2,10 +2,13 @@
 // keep-alive connection that died before any response byte): immediate, outside the route's
 // policy and budget, bounded; any method when no byte was written, else idempotent ones only.
 import { describe, expect, it } from 'vitest';
+import { newProxyRequest } from '../context.js';
 import { getHeader } from '../flat-headers.js';
+import type { ProxyResponse } from '../response.js';
+import { fakeExchange } from '../testing.js';
 import type { RecordedCall } from '../testing.js';
 import { UpstreamError } from '../upstream.js';
-import { MAX_UNSENT_RESENDS } from './retry.js';
+import { MAX_UNSENT_RESENDS, retryLayer } from './retry.js';
 import { harness, settle } from './testing.js';
 
 /** What the HTTP/1.1 pool reports for a stale keep-alive connection the request went out on. */
@@ -146,5 +149,26 @@ describe('resending never-answered attempts on stale connections', () => {
     expect(written.status).toBe(502);
     expect(connector.calls).toHaveLength(MAX_UNSENT_RESENDS + 1);
     expect(completed[0]?.request.record.attempts).toBe(MAX_UNSENT_RESENDS + 1);
+  });
+});
+
+describe('retry layer without a retry policy', () => {
+  it('answers a throwing inner handler with a rejection, not a throw', async () => {
+    const { runtime, clock } = harness();
+    const request = newProxyRequest({
+      exchange: fakeExchange({ authority: 'catalog' }).exchange,
+      runtime,
+      clock,
+      random: () => 0,
+      requestId: 'r-1',
+      headers: [],
+      body: undefined,
+    });
+    const handler = retryLayer()(() => {
+      throw new Error('boom');
+    });
+    let result: Promise<ProxyResponse> | undefined;
+    expect(() => (result = handler(request))).not.toThrow();
+    await expect(result).rejects.toThrow('boom');
   });
 });

@@ -15,11 +15,12 @@
 // never repeats a non-idempotent request that may have reached the upstream. The body must
 // still be replayable, and a request gets at most MAX_UNSENT_RESENDS such resends.
 import { RetryController, errors, idempotentMethods } from '@trellis/sidecar-resilience';
-import type { AttemptOutcome, TrellisErrorCode } from '@trellis/sidecar-resilience';
+import type { AttemptOutcome, RetryBudget, TrellisErrorCode } from '@trellis/sidecar-resilience';
 import type { Layer, ProxyRequest } from '../context.js';
 import { getHeader } from '../flat-headers.js';
 import { localResponse } from '../response.js';
 import type { ProxyResponse } from '../response.js';
+import type { RoutePolicies } from '../runtime.js';
 import { UPSTREAM_FAILURE_CODES, UpstreamError } from '../upstream.js';
 
 function outcomeOf(
@@ -89,7 +90,12 @@ function resendUnsent(request: ProxyRequest, error: UpstreamError | undefined, r
   );
 }
 
-async function attempt(next: (r: ProxyRequest) => Promise<ProxyResponse>, request: ProxyRequest) {
+type AttemptResult =
+  | { readonly response: ProxyResponse; readonly error: undefined }
+  | { readonly response: undefined; readonly error: UpstreamError };
+
+/** Sets the attempt's own deadline, before each attempt starts. */
+function armAttempt(request: ProxyRequest): void {
   // Only a per-try limit that ends before the overall deadline gets a timer of its own here:
   // the overall deadline belongs to the timeout layer, and two timers for the same instant
   // would race over which error the client sees.
@@ -97,6 +103,13 @@ async function attempt(next: (r: ProxyRequest) => Promise<ProxyResponse>, reques
   const now = request.clock.now();
   request.attemptDeadlineAt =
     deadline?.attemptLimit(now) === 'per-try' ? deadline.attemptDeadlineAt(now) : Infinity;
+}
+
+async function attempt(
+  next: (r: ProxyRequest) => Promise<ProxyResponse>,
+  request: ProxyRequest,
+): Promise<AttemptResult> {
+  armAttempt(request);
   try {
     return { response: await next(request), error: undefined };
   } catch (error) {
@@ -106,60 +119,87 @@ async function attempt(next: (r: ProxyRequest) => Promise<ProxyResponse>, reques
 }
 
 export function retryLayer(): Layer {
-  return (next) => async (request) => {
+  return (next) => (request) => {
     const route = request.route?.route;
     const retry = route ? request.runtime.policies(route).retry : undefined;
     const cluster = request.destination
       ? request.runtime.cluster(request.destination.key)
       : undefined;
     request.record.attempts = 1;
-    let result = await attempt(next, request);
-    let resends = 0;
-    const controller =
-      retry && cluster
-        ? new RetryController({
-            policy: retry.policy,
-            backoff: retry.backoff,
-            budget: cluster.budget,
-            clock: request.clock,
-            method: request.exchange.method,
-            body: request.body?.buffer,
-            deadline: request.deadline,
-          })
-        : undefined;
-    for (;;) {
-      if (resendUnsent(request, result.error, resends)) {
-        resends += 1;
-        request.body?.detach();
-        request.record.retryReasons.push(UNSENT_RESEND_REASON);
-        result = await nextAttempt(next, request);
-        continue;
-      }
-      // Proxy-made answers (overloaded, no healthy endpoint) are final: retrying them only adds load.
-      if (!controller || request.cancelled || result.response?.error !== undefined) {
-        return result.response ?? failureResponse(request, result.error as UpstreamError, false);
-      }
-      const decision = controller.nextAttempt(outcomeOf(result.response, result.error));
-      if (!decision.retry) {
-        return (
-          result.response ??
-          failureResponse(
-            request,
-            result.error as UpstreamError,
-            decision.reason === 'budget-exhausted',
-          )
-        );
-      }
-      result.response?.body?.discard();
-      request.body?.detach();
-      request.record.retryReasons.push(decision.reason);
-      if (decision.delayMs > 0)
-        await new Promise<void>((resolve) => request.clock.setTimer(decision.delayMs, resolve));
-      if (request.cancelled)
-        return localResponse('TRL_REQUEST_TIMEOUT', 'request cancelled during retry backoff');
-      result = await nextAttempt(next, request);
+    if (retry && cluster) return withPolicy(next, request, retry, cluster.budget);
+    // Without a retry policy a response passes straight out, with no promise of this layer's
+    // own; only a failed attempt goes on to resends and the failure answer.
+    armAttempt(request);
+    let response: Promise<ProxyResponse>;
+    try {
+      response = next(request);
+    } catch (error) {
+      // A throwing inner layer (a bug) still fails as a rejection, as it did under await.
+      response = Promise.reject(error);
     }
+    return response.catch((error: unknown) => {
+      if (!(error instanceof UpstreamError)) throw error;
+      return settle(next, request, { response: undefined, error }, undefined);
+    });
   };
+}
+
+async function withPolicy(
+  next: (r: ProxyRequest) => Promise<ProxyResponse>,
+  request: ProxyRequest,
+  retry: NonNullable<RoutePolicies['retry']>,
+  budget: RetryBudget,
+): Promise<ProxyResponse> {
+  const result = await attempt(next, request);
+  const controller = new RetryController({
+    policy: retry.policy,
+    backoff: retry.backoff,
+    budget,
+    clock: request.clock,
+    method: request.exchange.method,
+    body: request.body?.buffer,
+    deadline: request.deadline,
+  });
+  return settle(next, request, result, controller);
+}
+
+/** From the first attempt's result on: resends, retries, and the answer for a final failure. */
+async function settle(
+  next: (r: ProxyRequest) => Promise<ProxyResponse>,
+  request: ProxyRequest,
+  first: AttemptResult,
+  controller: RetryController | undefined,
+): Promise<ProxyResponse> {
+  let result = first;
+  let resends = 0;
+  for (;;) {
+    if (resendUnsent(request, result.error, resends)) {
+      resends += 1;
+      request.body?.detach();
+      request.record.retryReasons.push(UNSENT_RESEND_REASON);
+      result = await nextAttempt(next, request);
+      continue;
+    }
+    // Proxy-made answers (overloaded, no healthy endpoint) are final: retrying them only adds load.
+    if (!controller || request.cancelled || result.response?.error !== undefined) {
+      return result.response ?? failureResponse(request, result.error, false);
+    }
+    const decision = controller.nextAttempt(outcomeOf(result.response, result.error));
+    if (!decision.retry) {
+      return (
+        result.response ??
+        failureResponse(request, result.error, decision.reason === 'budget-exhausted')
+      );
+    }
+    result.response?.body?.discard();
+    request.body?.detach();
+    request.record.retryReasons.push(decision.reason);
+    if (decision.delayMs > 0)
+      await new Promise<void>((resolve) => request.clock.setTimer(decision.delayMs, resolve));
+    if (request.cancelled)
+      return localResponse('TRL_REQUEST_TIMEOUT', 'request cancelled during retry backoff');
+    result = await nextAttempt(next, request);
+  }
 }
 
 /** Starts the request's next attempt; attempts are numbered on the wire, resends included. */
