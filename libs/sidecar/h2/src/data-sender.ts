@@ -24,6 +24,8 @@ export class DataSender<S extends AnyStream> {
   window = DEFAULT_WINDOW_SIZE;
   /** The peer's SETTINGS_MAX_FRAME_SIZE. */
   maxFrameSize = MIN_MAX_FRAME_SIZE;
+  /** DATA frames written so far (a peer's WINDOW_UPDATEs are budgeted against them). */
+  framesSent = 0;
   readonly #writer: FrameWriter;
   readonly #host: DataSenderHost<S>;
   #blocked: S[] = [];
@@ -125,6 +127,7 @@ export class DataSender<S extends AnyStream> {
       this.window -= n;
       const last = s.outBytes === 0 && s.localEnd && s.trailers === null;
       this.#writer.frame(FrameType.DATA, last ? FrameFlag.END_STREAM : 0, s.id, piece);
+      this.framesSent++;
       if (last) {
         s.endSent = true;
         this.#host.endSent(s);
@@ -132,7 +135,10 @@ export class DataSender<S extends AnyStream> {
     }
     if (s.localEnd && !s.endSent) {
       if (s.trailers !== null) this.#host.writeTrailers(s);
-      else this.#writer.frameHeader(0, FrameType.DATA, FrameFlag.END_STREAM, s.id);
+      else {
+        this.#writer.frameHeader(0, FrameType.DATA, FrameFlag.END_STREAM, s.id);
+        this.framesSent++;
+      }
       s.trailers = null;
       s.endSent = true;
       this.#host.endSent(s);

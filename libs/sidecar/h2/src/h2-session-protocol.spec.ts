@@ -18,14 +18,18 @@ import {
 import type { H2Session } from './h2-session.js';
 import { HpackDecoder } from './hpack-decoder.js';
 import { HpackEncoder } from './hpack-encoder.js';
-import { collect, failure, startRawServer } from './testing/h2-test-support.js';
-import type { RawConnection, RawFrame, RawServer } from './testing/h2-test-support.js';
+import {
+  collect,
+  failure,
+  goawayCode,
+  isType,
+  rstCode,
+  startRawServer,
+} from './testing/h2-test-support.js';
+import type { RawConnection, RawServer } from './testing/h2-test-support.js';
 
 const GET = [':method', 'GET', ':scheme', 'http', ':path', '/', ':authority', 'raw'];
 const POST = [':method', 'POST', ':scheme', 'http', ':path', '/', ':authority', 'raw'];
-
-const isType = (type: number, streamId?: number) => (f: RawFrame) =>
-  f.type === type && (streamId === undefined || f.streamId === streamId);
 
 let raw: RawServer;
 let sessions: H2Session[] = [];
@@ -68,16 +72,6 @@ function u32(value: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(value);
   return b;
-}
-
-async function goawayCode(conn: RawConnection): Promise<number> {
-  const f = await conn.waitFrame(isType(FrameType.GOAWAY));
-  return f.payload.readUInt32BE(4);
-}
-
-async function rstCode(conn: RawConnection, streamId: number): Promise<number> {
-  const f = await conn.waitFrame(isType(FrameType.RST_STREAM, streamId));
-  return f.payload.readUInt32BE(0);
 }
 
 describe('connection setup', () => {

@@ -1,10 +1,10 @@
-// One HTTP/2 cleartext (prior knowledge) client connection: preface and SETTINGS exchange,
-// connection- and stream-level flow control both ways, stream concurrency with a FIFO of waiting
-// streams, GOAWAY/RST_STREAM handling, protocol-error teardown, PING and idle close. All frames
-// produced in one tick leave in one socket write (FrameWriter).
+// One HTTP/2 cleartext (prior knowledge) client connection: the preface, stream concurrency with
+// a FIFO of waiting streams, response heads, bodies and trailers, the server's GOAWAY and
+// RST_STREAM, protocol-error teardown, PING round trips and idle close. What any HTTP/2 endpoint
+// does (frame checks, SETTINGS, windows, CONTINUATION) is the ConnectionCore's.
 import type { Socket } from 'node:net';
 import { systemClock } from '@trellis/time';
-import type { Clock, Timer } from '@trellis/time';
+import type { Clock } from '@trellis/time';
 import {
   CLIENT_PREFACE,
   DEFAULT_HEADER_TABLE_SIZE,
@@ -19,23 +19,15 @@ import {
   MIN_MAX_FRAME_SIZE,
   SettingId,
 } from './constants.js';
+import { ConnectionCore } from './connection-core.js';
+import type { ConnectionRole } from './connection-core.js';
 import { H2Error, protocolError, streamResetError } from './errors.js';
 import { ClientStream } from './h2-client-stream.js';
 import type { H2ClientStream, H2StreamHandler, StreamHost } from './h2-client-stream.js';
-import {
-  FrameParser,
-  encodeSettings,
-  readUInt31,
-  unpaddedEnd,
-  writeFrameHeader,
-} from './frame-codec.js';
-import { DataSender } from './data-sender.js';
-import { PeerSettings } from './peer-settings.js';
-import { FrameWriter } from './frame-writer.js';
+import { writeFrameHeader } from './frame-codec.js';
 import { requestFieldList, responseStatus, trailersWellFormed } from './headers.js';
 import type { HeaderInput } from './headers.js';
-import { HpackDecoder } from './hpack-decoder.js';
-import { HpackEncoder } from './hpack-encoder.js';
+import { IdleTimer } from './idle-timer.js';
 
 /** Settings we advertise and the receive windows we grant. */
 export interface H2Settings {
@@ -120,15 +112,15 @@ export class H2Session {
   readonly #socket: Socket;
   readonly #clock: Clock;
   readonly #events: H2SessionEvents;
-  readonly #writer: FrameWriter;
-  readonly #sender: DataSender<ClientStream>;
-  readonly #parser: FrameParser;
-  readonly #encoder: HpackEncoder;
-  readonly #decoder: HpackDecoder;
+  readonly #core: ConnectionCore<ClientStream>;
+  /** The core's open streams. */
+  readonly #streams: Map<number, ClientStream>;
+  readonly #idle: IdleTimer;
   readonly #host: StreamHost;
   readonly #streamHighWaterMark: number;
   readonly #maxStreamId: number;
-  readonly #idleTimeoutMs: number;
+  readonly #localInitialWindow: number;
+  readonly #maxHeaderListSize: number;
 
   #state = State.Open;
   /** Error given to streams refused because the session drains. */
@@ -139,34 +131,15 @@ export class H2Session {
   #readyReject!: (error: H2Error) => void;
   #closedResolve!: (error: H2Error | undefined) => void;
 
-  readonly #streams = new Map<number, ClientStream>();
   #pending: ClientStream[] = [];
   #nextStreamId = 1;
-
-  // Peer settings (RFC 9113 defaults until its SETTINGS arrive).
+  /** The server's SETTINGS arrived (streams may open). */
   #remoteSettingsReceived = false;
-  readonly #peer = new PeerSettings(true);
-
-  // Our side.
-  readonly #localInitialWindow: number;
-  readonly #streamUpdateThreshold: number;
-  readonly #connWindowSize: number;
-  readonly #maxHeaderListSize: number;
-
-  // Flow control: what we may send, what the server may still send us.
-  #recvWindow: number;
-  #recvUnacked = 0;
-
-  // Header block being continued by CONTINUATION frames.
-  #contStreamId = 0;
-  #contEndStream = false;
-  #contFragments: Buffer[] = [];
-  #contBytes = 0;
+  /** The server's MAX_CONCURRENT_STREAMS as last seen, to tell when it grew. */
+  #knownMaxConcurrent = Number.POSITIVE_INFINITY;
 
   #pings = new Map<number, PendingPing>();
   #pingCounter = 0;
-  #idleTimer: Timer | null = null;
-  #idleSince = 0;
 
   constructor(socket: Socket, options: H2SessionOptions = {}) {
     const settings = resolveSettings(options.settings);
@@ -175,37 +148,29 @@ export class H2Session {
     this.#events = options.events ?? {};
     this.#streamHighWaterMark = options.streamHighWaterMark ?? 64 << 10;
     this.#maxStreamId = Math.max(1, Math.min(options.maxStreamId ?? MAX_STREAM_ID, MAX_STREAM_ID));
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#localInitialWindow = settings.initialWindowSize;
-    this.#streamUpdateThreshold = Math.max(1, settings.initialWindowSize >>> 1);
-    this.#connWindowSize = Math.max(settings.connectionWindowSize, DEFAULT_WINDOW_SIZE);
-    this.#recvWindow = this.#connWindowSize;
     this.#maxHeaderListSize = settings.maxHeaderListSize;
-    this.#encoder = new HpackEncoder(options.encoderTableSize ?? DEFAULT_HEADER_TABLE_SIZE);
-    this.#decoder = new HpackDecoder(settings.headerTableSize);
-    this.#writer = new FrameWriter(socket, (drained) => this.#sender.onFlushed(drained));
-    this.#sender = new DataSender<ClientStream>(this.#writer, {
-      writeTrailers: (s) => this.#writeHeaders(s.id, s.trailers!, true),
-      endSent: (s) => {
-        if (s.remoteEnded) this.#closeStream(s);
-      },
+    this.#core = new ConnectionCore<ClientStream>(socket, this.#role(), {
+      ...settings,
+      connectionWindowSize: Math.max(settings.connectionWindowSize, DEFAULT_WINDOW_SIZE),
+      encoderTableSize: options.encoderTableSize ?? DEFAULT_HEADER_TABLE_SIZE,
+      peerIsServer: true,
+      maxHeaderBlockBytes: settings.maxHeaderListSize + MIN_MAX_FRAME_SIZE,
+      maxContinuations: Number.POSITIVE_INFINITY,
+      settingsTimeoutMs: 0,
+      clock: this.#clock,
     });
-    this.#parser = new FrameParser(
-      {
-        onFrame: (type, flags, id, buf, start, end) =>
-          this.#onFrame(type, flags, id, buf, start, end),
-        onFrameSizeError: (length, type) =>
-          this.#connectionError(
-            H2ErrorCode.FRAME_SIZE_ERROR,
-            `frame of ${length} bytes (type ${type}) exceeds SETTINGS_MAX_FRAME_SIZE`,
-          ),
-      },
-      settings.maxFrameSize,
+    this.#streams = this.#core.streams;
+    this.#idle = new IdleTimer(
+      this.#clock,
+      options.idleTimeoutMs ?? 0,
+      () => this.#state === State.Open && this.#streams.size === 0 && this.#pending.length === 0,
+      () => void this.close(),
     );
     this.#host = {
       flushStream: (s) => this.#flushStream(s),
       resetStream: (s, code) => this.#resetStream(s, code),
-      consumed: (s, bytes) => this.#streamConsumed(s, bytes),
+      consumed: (s, bytes) => this.#core.streamConsumed(s, bytes),
     };
     this.ready = new Promise<void>((resolve, reject) => {
       this.#readyResolve = resolve;
@@ -219,7 +184,7 @@ export class H2Session {
     socket.on('drain', this.#onSocketDrain);
     socket.on('error', this.#onSocketError);
     socket.on('close', this.#onSocketClose);
-    this.#sendPreface(settings);
+    this.#core.writeSettings(CLIENT_PREFACE, [SettingId.ENABLE_PUSH, 0]);
     if (socket.destroyed) queueMicrotask(() => this.#onSocketClose());
   }
 
@@ -237,7 +202,7 @@ export class H2Session {
 
   /** The server's SETTINGS_MAX_CONCURRENT_STREAMS (Infinity when unlimited). */
   get maxConcurrentStreams(): number {
-    return this.#peer.maxConcurrentStreams;
+    return this.#core.peer.maxConcurrentStreams;
   }
 
   get isReady(): boolean {
@@ -257,7 +222,7 @@ export class H2Session {
   get availableStreams(): number {
     if (this.#state !== State.Open || !this.#remoteSettingsReceived) return 0;
     const ids = Math.floor((this.#maxStreamId - this.#nextStreamId) / 2) + 1;
-    const free = this.#peer.maxConcurrentStreams - this.#streams.size - this.#pending.length;
+    const free = this.#core.peer.maxConcurrentStreams - this.#streams.size - this.#pending.length;
     return Math.max(0, Math.min(free, ids));
   }
 
@@ -291,7 +256,7 @@ export class H2Session {
     const id = (this.#pingCounter = (this.#pingCounter + 1) >>> 0);
     return new Promise<number>((resolve, reject) => {
       this.#pings.set(id, { sentAt: this.#clock.now(), resolve, reject });
-      const w = this.#writer;
+      const w = this.#core.writer;
       const off = w.reserve(FRAME_HEADER_SIZE + 8);
       writeFrameHeader(w.buffer, off, 8, FrameType.PING, 0, 0);
       w.buffer.writeUInt32BE(PING_MARK, off + 9);
@@ -319,6 +284,35 @@ export class H2Session {
     this.#socket.destroy();
   }
 
+  /** What the connection core hears back: kept off the public surface of the session. */
+  #role(): ConnectionRole<ClientStream> {
+    return {
+      connectionError: (h2Code, message) => this.#connectionError(h2Code, message),
+      streamError: (s, h2Code, message) => this.#streamError(s, h2Code, message),
+      streamFor: (id, what) => this.#streamFor(id, what),
+      onData: (flags, id, body, length) => this.#onData(flags, id, body, length),
+      onHeaderBlock: (id, block, endStream) => this.#onHeaderBlock(id, block, endStream),
+      onPriority: (id, _buf, start, end) => this.#onPriority(id, end - start),
+      onRstStream: (id, code) => this.#onRstStream(id, code),
+      answerControlFrame: () => true,
+      acceptWindowUpdate: () => true,
+      onSettings: () => this.#onSettings(),
+      onPingAck: (buf, start) => this.#onPingAck(buf, start),
+      onGoaway: (lastStreamId, code, buf, start, end) =>
+        this.#onGoaway(
+          lastStreamId,
+          code,
+          buf.toString('latin1', start, Math.min(end, start + 256)),
+        ),
+      sendMore: (s) => {
+        if (s.outBytes > 0) this.#core.sender.flush(s);
+      },
+      endSent: (s) => {
+        if (s.remoteEnded) this.#closeStream(s);
+      },
+    };
+  }
+
   // === stream lifecycle ===
 
   #attach(stream: ClientStream): void {
@@ -331,7 +325,7 @@ export class H2Session {
     if (
       this.#remoteSettingsReceived &&
       this.#pending.length === 0 &&
-      this.#streams.size < this.#peer.maxConcurrentStreams
+      this.#streams.size < this.#core.peer.maxConcurrentStreams
     ) {
       this.#openStream(stream);
     } else {
@@ -343,14 +337,14 @@ export class H2Session {
     const id = this.#nextStreamId;
     this.#nextStreamId += 2;
     s.id = id;
-    s.sendWindow = this.#peer.initialWindowSize;
+    s.sendWindow = this.#core.peer.initialWindowSize;
     s.recvWindow = this.#localInitialWindow;
     this.#streams.set(id, s);
     const endStream = s.localEnd && s.outBytes === 0 && s.trailers === null;
-    this.#writeHeaders(id, s.fields!, endStream);
+    this.#core.writeHeaders(id, s.fields!, endStream);
     s.fields = null;
     if (endStream) s.endSent = true;
-    else if (s.outBytes > 0 || s.localEnd) this.#sender.flush(s);
+    else if (s.outBytes > 0 || s.localEnd) this.#core.sender.flush(s);
     if (this.#nextStreamId > this.#maxStreamId && this.#state === State.Open) {
       this.#drain(
         new H2Error('TRL_H2_STREAM_IDS_EXHAUSTED', 'session used up its stream ids', {
@@ -364,7 +358,7 @@ export class H2Session {
     while (
       this.#pending.length > 0 &&
       this.#state === State.Open &&
-      this.#streams.size < this.#peer.maxConcurrentStreams
+      this.#streams.size < this.#core.peer.maxConcurrentStreams
     ) {
       const s = this.#pending.shift()!;
       if (!s.terminated) this.#openStream(s);
@@ -400,13 +394,13 @@ export class H2Session {
       return;
     }
     if (s.closed || this.#state === State.Closed) return;
-    this.#writeRstStream(s.id, code);
+    this.#core.writer.u32Frame(FrameType.RST_STREAM, s.id, code);
     this.#closeStream(s);
   }
 
   /** Stream-level protocol error: RST_STREAM to the server, typed error to the consumer. */
   #streamError(s: ClientStream, h2Code: number, message: string): void {
-    this.#writeRstStream(s.id, h2Code);
+    this.#core.writer.u32Frame(FrameType.RST_STREAM, s.id, h2Code);
     this.#closeStream(s);
     s.fail(protocolError(`stream ${s.id}: ${message}`, h2Code));
   }
@@ -415,7 +409,7 @@ export class H2Session {
   #drain(error: H2Error): void {
     this.#state = State.Draining;
     this.#drainError = error;
-    this.#cancelIdle();
+    this.#idle.cancel();
     const pending = this.#pending;
     this.#pending = [];
     this.#events.onDraining?.(this);
@@ -427,7 +421,7 @@ export class H2Session {
     if (this.#finishing || this.#state === State.Closed) return;
     this.#finishing = true;
     this.#writeGoaway(H2ErrorCode.NO_ERROR, '');
-    this.#writer.flush();
+    this.#core.writer.flush();
     this.#socket.end(() => this.#socket.destroy());
   }
 
@@ -435,9 +429,8 @@ export class H2Session {
   #teardown(error: H2Error | undefined, graceful: boolean): void {
     if (this.#state === State.Closed) return;
     this.#state = State.Closed;
-    this.#parser.stop();
-    this.#writer.close();
-    this.#cancelIdle();
+    this.#core.close();
+    this.#idle.cancel();
     const failure = error ?? closedError(false, this.#socketError);
     const pendingFailure = closedError(true, error ?? this.#socketError);
     this.#readyReject(failure);
@@ -445,7 +438,6 @@ export class H2Session {
     const pending = this.#pending;
     this.#streams.clear();
     this.#pending = [];
-    this.#sender.clear();
     for (const ping of this.#pings.values()) ping.reject(failure);
     this.#pings.clear();
     for (const s of open) {
@@ -460,57 +452,23 @@ export class H2Session {
 
   // === sending ===
 
-  #sendPreface(settings: Required<H2Settings>): void {
-    const list: Array<[number, number]> = [
-      [SettingId.ENABLE_PUSH, 0],
-      [SettingId.INITIAL_WINDOW_SIZE, settings.initialWindowSize],
-      [SettingId.MAX_HEADER_LIST_SIZE, settings.maxHeaderListSize],
-    ];
-    if (settings.maxFrameSize !== MIN_MAX_FRAME_SIZE) {
-      list.push([SettingId.MAX_FRAME_SIZE, settings.maxFrameSize]);
-    }
-    if (settings.headerTableSize !== DEFAULT_HEADER_TABLE_SIZE) {
-      list.push([SettingId.HEADER_TABLE_SIZE, settings.headerTableSize]);
-    }
-    const w = this.#writer;
-    const preface = Buffer.concat([CLIENT_PREFACE, encodeSettings(list)]);
-    const off = w.reserve(preface.length);
-    preface.copy(w.buffer, off);
-    w.commit(off + preface.length);
-    if (this.#connWindowSize > DEFAULT_WINDOW_SIZE) {
-      this.#writeWindowUpdate(0, this.#connWindowSize - DEFAULT_WINDOW_SIZE);
-    }
-  }
-
-  #writeHeaders(streamId: number, fields: readonly string[], endStream: boolean): void {
-    this.#writer.headers(this.#encoder, streamId, fields, endStream, this.#peer.maxFrameSize);
-  }
-
-  #writeRstStream(streamId: number, code: number): void {
-    this.#writer.u32Frame(FrameType.RST_STREAM, streamId, code);
-  }
-
-  #writeWindowUpdate(streamId: number, increment: number): void {
-    this.#writer.u32Frame(FrameType.WINDOW_UPDATE, streamId, increment);
-  }
-
   #writeGoaway(code: number, debug: string): void {
     // We never accept server-initiated streams, so the last processed id is always 0.
-    this.#writer.goaway(0, code, debug);
+    this.#core.writer.goaway(0, code, debug);
   }
 
   /** The consumer queued body bytes or ended: send what the windows allow. */
   #flushStream(s: ClientStream): void {
-    if (s.id !== 0 && !s.closed && this.#state !== State.Closed) this.#sender.flush(s);
+    if (s.id !== 0 && !s.closed && this.#state !== State.Closed) this.#core.sender.flush(s);
   }
 
-  readonly #onSocketDrain = (): void => this.#sender.onSocketDrain();
+  readonly #onSocketDrain = (): void => this.#core.sender.onSocketDrain();
 
   // === receiving ===
 
   readonly #onSocketData = (chunk: Buffer): void => {
     try {
-      this.#parser.push(chunk);
+      this.#core.parser.push(chunk);
     } catch (err) {
       // A handler threw mid-chunk: the rest of the chunk is lost, so the connection is unusable.
       this.destroy(new H2Error('TRL_H2_CONNECTION_CLOSED', 'stream handler threw', { cause: err }));
@@ -529,39 +487,6 @@ export class H2Session {
     this.#teardown(graceful ? undefined : closedError(false, this.#socketError), graceful);
   };
 
-  #onFrame(type: number, flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    if (this.#contStreamId !== 0 && type !== FrameType.CONTINUATION) {
-      return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'expected CONTINUATION');
-    }
-    if (!this.#remoteSettingsReceived && (type !== FrameType.SETTINGS || flags & FrameFlag.ACK)) {
-      return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'server preface is not SETTINGS');
-    }
-    switch (type) {
-      case FrameType.DATA:
-        return this.#onData(flags, id, buf, start, end);
-      case FrameType.HEADERS:
-        return this.#onHeaders(flags, id, buf, start, end);
-      case FrameType.PRIORITY:
-        return this.#onPriority(id, end - start);
-      case FrameType.RST_STREAM:
-        return this.#onRstStream(id, buf, start, end);
-      case FrameType.SETTINGS:
-        return this.#onSettings(flags, id, buf, start, end);
-      case FrameType.PUSH_PROMISE:
-        return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE with push disabled');
-      case FrameType.PING:
-        return this.#onPing(flags, id, buf, start, end);
-      case FrameType.GOAWAY:
-        return this.#onGoaway(id, buf, start, end);
-      case FrameType.WINDOW_UPDATE:
-        return this.#onWindowUpdate(id, buf, start, end);
-      case FrameType.CONTINUATION:
-        return this.#onContinuation(flags, id, buf, start, end);
-      default:
-        return; // unknown extension frames are ignored (RFC 9113 §4.1)
-    }
-  }
-
   /** The stream a server frame refers to; undefined if closed. Idle or even ids kill the session. */
   #streamFor(id: number, what: string): ClientStream | undefined {
     const s = this.#streams.get(id);
@@ -572,114 +497,23 @@ export class H2Session {
     return undefined;
   }
 
-  #onData(flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    if (id === 0) return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'DATA on stream 0');
-    const length = end - start;
-    this.#recvWindow -= length;
-    if (this.#recvWindow < 0) {
-      return this.#connectionError(H2ErrorCode.FLOW_CONTROL_ERROR, 'connection window exceeded');
-    }
+  #onData(flags: number, id: number, body: Buffer, length: number): void {
     // The connection window is credited on receipt: a paused stream is bounded by its own window
     // and must not starve the others.
-    this.#recvUnacked += length;
-    if (this.#recvUnacked >= this.#connWindowSize >>> 1) {
-      this.#writeWindowUpdate(0, this.#recvUnacked);
-      this.#recvWindow += this.#recvUnacked;
-      this.#recvUnacked = 0;
-    }
-    let contentStart = start;
-    let contentEnd = end;
-    if (flags & FrameFlag.PADDED) {
-      contentEnd = unpaddedEnd(buf, start, end);
-      if (contentEnd < 0) {
-        return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'DATA padding too long');
-      }
-      contentStart = start + 1;
-    }
+    this.#core.connectionConsumed(length);
     const s = this.#streamFor(id, 'DATA');
     if (s === undefined) return;
     if (!s.gotHeaders) {
       return this.#streamError(s, H2ErrorCode.PROTOCOL_ERROR, 'DATA before HEADERS');
     }
-    if (s.remoteEnded) {
-      return this.#streamError(s, H2ErrorCode.STREAM_CLOSED, 'DATA after END_STREAM');
-    }
-    s.recvWindow -= length;
-    if (s.recvWindow < 0) {
-      return this.#streamError(s, H2ErrorCode.FLOW_CONTROL_ERROR, 'stream window exceeded');
-    }
-    const padding = length - (contentEnd - contentStart);
-    if (padding > 0) this.#streamConsumed(s, padding);
-    if (contentEnd > contentStart) {
-      const chunk = buf.subarray(contentStart, contentEnd);
-      s.receivedBytes += chunk.length;
-      if (s.deliverData(chunk)) this.#streamConsumed(s, chunk.length);
+    if (!this.#core.acceptStreamData(s, length, body.length)) return;
+    if (body.length > 0) {
+      s.receivedBytes += body.length;
+      if (s.deliverData(body)) this.#core.streamConsumed(s, body.length);
     }
     if (flags & FrameFlag.END_STREAM && !s.terminated && this.#state !== State.Closed) {
       this.#remoteEnd(s, null);
     }
-  }
-
-  /** Credits the stream window once half of it was consumed (unless paused or finished). */
-  #streamConsumed(s: ClientStream, bytes: number): void {
-    s.recvUnacked += bytes;
-    if (
-      !s.paused &&
-      !s.remoteEnded &&
-      !s.closed &&
-      s.recvUnacked >= this.#streamUpdateThreshold &&
-      this.#state !== State.Closed
-    ) {
-      this.#writeWindowUpdate(s.id, s.recvUnacked);
-      s.recvWindow += s.recvUnacked;
-      s.recvUnacked = 0;
-    }
-  }
-
-  #onHeaders(flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    if (id === 0) return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'HEADERS on stream 0');
-    let fragmentStart = start;
-    let fragmentEnd = end;
-    if (flags & FrameFlag.PADDED) {
-      fragmentEnd = unpaddedEnd(buf, start, end);
-      if (fragmentEnd < 0) {
-        return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'HEADERS padding too long');
-      }
-      fragmentStart++;
-    }
-    if (flags & FrameFlag.PRIORITY) {
-      fragmentStart += 5;
-      if (fragmentStart > fragmentEnd) {
-        return this.#connectionError(
-          H2ErrorCode.FRAME_SIZE_ERROR,
-          'HEADERS too short for priority',
-        );
-      }
-    }
-    const fragment = buf.subarray(fragmentStart, fragmentEnd);
-    const endStream = (flags & FrameFlag.END_STREAM) !== 0;
-    if (flags & FrameFlag.END_HEADERS) return this.#onHeaderBlock(id, fragment, endStream);
-    this.#contStreamId = id;
-    this.#contEndStream = endStream;
-    this.#contFragments = [fragment];
-    this.#contBytes = fragment.length;
-  }
-
-  #onContinuation(flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    if (this.#contStreamId === 0 || id !== this.#contStreamId) {
-      return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'unexpected CONTINUATION');
-    }
-    this.#contFragments.push(buf.subarray(start, end));
-    this.#contBytes += end - start;
-    if (this.#contBytes > this.#maxHeaderListSize + MIN_MAX_FRAME_SIZE) {
-      return this.#connectionError(H2ErrorCode.ENHANCE_YOUR_CALM, 'header block too large');
-    }
-    if ((flags & FrameFlag.END_HEADERS) === 0) return;
-    const block = Buffer.concat(this.#contFragments, this.#contBytes);
-    this.#contStreamId = 0;
-    this.#contFragments = [];
-    this.#contBytes = 0;
-    this.#onHeaderBlock(id, block, this.#contEndStream);
   }
 
   #onHeaderBlock(id: number, block: Buffer, endStream: boolean): void {
@@ -687,7 +521,7 @@ export class H2Session {
     const fields: string[] = [];
     let listSize: number;
     try {
-      listSize = this.#decoder.decode(block, fields);
+      listSize = this.#core.decoder.decode(block, fields);
     } catch (err) {
       return this.#connectionError(H2ErrorCode.COMPRESSION_ERROR, (err as Error).message);
     }
@@ -740,7 +574,6 @@ export class H2Session {
   }
 
   #onPriority(id: number, length: number): void {
-    if (id === 0) return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
     if (length !== 5) {
       const s = this.#streams.get(id);
       if (s !== undefined) {
@@ -749,16 +582,9 @@ export class H2Session {
     }
   }
 
-  #onRstStream(id: number, buf: Buffer, start: number, end: number): void {
-    if (id === 0) {
-      return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
-    }
-    if (end - start !== 4) {
-      return this.#connectionError(H2ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM size');
-    }
+  #onRstStream(id: number, code: number): void {
     const s = this.#streamFor(id, 'RST_STREAM');
     if (s === undefined) return;
-    const code = buf.readUInt32BE(start);
     this.#closeStream(s);
     // NO_ERROR after a complete response: "stop sending the request body" (RFC 9113 §8.1).
     if (code === H2ErrorCode.NO_ERROR && s.remoteEnded) {
@@ -770,74 +596,33 @@ export class H2Session {
     s.fail(streamResetError(id, code));
   }
 
-  #onSettings(flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    if (id !== 0) return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'SETTINGS on a stream');
-    if (flags & FrameFlag.ACK) {
-      if (end !== start) {
-        this.#connectionError(H2ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS ACK with payload');
-      }
-      return;
-    }
-    const peer = this.#peer;
-    const previousMax = peer.maxConcurrentStreams;
-    const previousWindow = peer.initialWindowSize;
-    const violation = peer.apply(buf, start, end);
-    if (violation !== null) return this.#connectionError(violation.h2Code, violation.message);
-    if (peer.lowestHeaderTableSize >= 0) {
-      this.#encoder.setPeerMaxTableSize(peer.lowestHeaderTableSize);
-      this.#encoder.setPeerMaxTableSize(peer.headerTableSize);
-    }
-    this.#sender.maxFrameSize = peer.maxFrameSize;
-    const windowDelta = peer.initialWindowSize - previousWindow;
-    this.#writer.frameHeader(0, FrameType.SETTINGS, FrameFlag.ACK, 0);
-    if (windowDelta !== 0) {
-      for (const s of this.#streams.values()) {
-        s.sendWindow += windowDelta;
-        if (s.sendWindow > MAX_WINDOW_SIZE) {
-          return this.#connectionError(H2ErrorCode.FLOW_CONTROL_ERROR, 'stream window overflow');
-        }
-      }
-    }
+  /** The server's SETTINGS were applied: the first opens the session, later ones may add room. */
+  #onSettings(): void {
+    const maxConcurrent = this.#core.peer.maxConcurrentStreams;
+    const grew = maxConcurrent > this.#knownMaxConcurrent;
+    this.#knownMaxConcurrent = maxConcurrent;
     if (!this.#remoteSettingsReceived) {
       this.#remoteSettingsReceived = true;
       this.#armIdle();
       this.#openPending();
       this.#readyResolve();
       this.#events.onReady?.(this);
-    } else {
-      this.#openPending();
-      if (this.#peer.maxConcurrentStreams > previousMax && this.#state === State.Open) {
-        this.#events.onCapacity?.(this);
-      }
-    }
-    if (windowDelta > 0) {
-      for (const s of [...this.#streams.values()]) {
-        if (s.outBytes > 0) this.#sender.flush(s);
-      }
-    }
-  }
-
-  #onPing(flags: number, id: number, buf: Buffer, start: number, end: number): void {
-    if (id !== 0) return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
-    if (end - start !== 8) return this.#connectionError(H2ErrorCode.FRAME_SIZE_ERROR, 'PING size');
-    if (flags & FrameFlag.ACK) {
-      if (buf.readUInt32BE(start) !== PING_MARK) return;
-      const key = buf.readUInt32BE(start + 4);
-      const ping = this.#pings.get(key);
-      if (ping === undefined) return;
-      this.#pings.delete(key);
-      ping.resolve(this.#clock.now() - ping.sentAt);
       return;
     }
-    this.#writer.ping(FrameFlag.ACK, buf, start);
+    this.#openPending();
+    if (grew && this.#state === State.Open) this.#events.onCapacity?.(this);
   }
 
-  #onGoaway(id: number, buf: Buffer, start: number, end: number): void {
-    if (id !== 0) return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
-    if (end - start < 8) return this.#connectionError(H2ErrorCode.FRAME_SIZE_ERROR, 'GOAWAY size');
-    const lastStreamId = readUInt31(buf, start);
-    const code = buf.readUInt32BE(start + 4);
-    const debug = buf.toString('latin1', start + 8, Math.min(end, start + 8 + 256));
+  #onPingAck(buf: Buffer, start: number): void {
+    if (buf.readUInt32BE(start) !== PING_MARK) return;
+    const key = buf.readUInt32BE(start + 4);
+    const ping = this.#pings.get(key);
+    if (ping === undefined) return;
+    this.#pings.delete(key);
+    ping.resolve(this.#clock.now() - ping.sentAt);
+  }
+
+  #onGoaway(lastStreamId: number, code: number, debug: string): void {
     const error = new H2Error(
       'TRL_H2_GOAWAY',
       `server sent GOAWAY (last stream ${lastStreamId}, code ${code}${debug ? `, ${debug}` : ''})`,
@@ -857,64 +642,17 @@ export class H2Session {
     if (this.#streams.size === 0) this.#finish();
   }
 
-  #onWindowUpdate(id: number, buf: Buffer, start: number, end: number): void {
-    if (end - start !== 4) {
-      return this.#connectionError(H2ErrorCode.FRAME_SIZE_ERROR, 'WINDOW_UPDATE size');
-    }
-    const increment = readUInt31(buf, start);
-    if (id === 0) {
-      if (increment === 0) {
-        return this.#connectionError(H2ErrorCode.PROTOCOL_ERROR, 'connection WINDOW_UPDATE of 0');
-      }
-      if (!this.#sender.addWindow(increment)) {
-        return this.#connectionError(H2ErrorCode.FLOW_CONTROL_ERROR, 'connection window overflow');
-      }
-      return;
-    }
-    const s = this.#streamFor(id, 'WINDOW_UPDATE');
-    if (s === undefined) return;
-    if (increment === 0) {
-      return this.#streamError(s, H2ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
-    }
-    s.sendWindow += increment;
-    if (s.sendWindow > MAX_WINDOW_SIZE) {
-      return this.#streamError(s, H2ErrorCode.FLOW_CONTROL_ERROR, 'stream window overflow');
-    }
-    if (s.outBytes > 0) this.#sender.flush(s);
-  }
-
   /** Connection error: GOAWAY with `h2Code`, then every stream fails and the socket closes. */
   #connectionError(h2Code: number, message: string): void {
     if (this.#state === State.Closed) return;
     this.#writeGoaway(h2Code, message);
-    this.#writer.flush();
+    this.#core.writer.flush();
     this.#teardown(protocolError(message, h2Code), false);
     this.#socket.destroySoon();
   }
 
-  // === idle timeout ===
-
   #armIdle(): void {
-    if (this.#idleTimeoutMs <= 0 || this.#streams.size > 0 || this.#pending.length > 0) return;
-    this.#idleSince = this.#clock.now();
-    if (this.#idleTimer === null) this.#scheduleIdleCheck(this.#idleTimeoutMs);
-  }
-
-  // One coarse timer per session: becoming idle only records the time, the timer re-arms itself
-  // for the remainder instead of being cancelled and recreated per request.
-  #scheduleIdleCheck(delayMs: number): void {
-    this.#idleTimer = this.#clock.setTimer(delayMs, () => {
-      this.#idleTimer = null;
-      if (this.#state !== State.Open || this.#streams.size > 0 || this.#pending.length > 0) return;
-      const idleFor = this.#clock.now() - this.#idleSince;
-      if (idleFor >= this.#idleTimeoutMs) void this.close();
-      else this.#scheduleIdleCheck(this.#idleTimeoutMs - idleFor);
-    });
-  }
-
-  #cancelIdle(): void {
-    this.#idleTimer?.cancel();
-    this.#idleTimer = null;
+    if (this.#streams.size === 0 && this.#pending.length === 0) this.#idle.arm();
   }
 }
 

@@ -39,7 +39,12 @@ export interface H2ServerOptions {
   readonly streamHighWaterMark?: number;
   /** A connection without open streams this long is closed (GOAWAY); 0 (default): never. */
   readonly idleTimeoutMs?: number;
-  /** Time source for the idle timeout and the linger after close. Default systemClock. */
+  /**
+   * Our SETTINGS not acknowledged within this closes the connection with GOAWAY SETTINGS_TIMEOUT
+   * (RFC 9113 §6.5.3); 0: no bound. Default 10 s.
+   */
+  readonly settingsTimeoutMs?: number;
+  /** Time source for the timeouts and the linger after close. Default systemClock. */
   readonly clock?: Clock;
 }
 
@@ -56,6 +61,7 @@ export interface ServerConfig {
   readonly encoderTableSize: number;
   readonly streamHighWaterMark: number;
   readonly idleTimeoutMs: number;
+  readonly settingsTimeoutMs: number;
   readonly clock: Clock;
 }
 
@@ -120,6 +126,12 @@ export function resolveServerConfig(options: H2ServerOptions): ServerConfig {
       MAX_WINDOW_SIZE,
     ),
     idleTimeoutMs: checked('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0, 2 ** 31 - 1),
+    settingsTimeoutMs: checked(
+      'settingsTimeoutMs',
+      options.settingsTimeoutMs ?? 10_000,
+      0,
+      2 ** 31 - 1,
+    ),
     clock: options.clock ?? systemClock,
   };
 }

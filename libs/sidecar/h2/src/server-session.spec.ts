@@ -1,7 +1,9 @@
 // The server session driven with raw frames over a real socket: preface and SETTINGS, stream
 // states, request validation, limits, flow control both ways, abuse limits, drain.
+import net from 'node:net';
+import { FakeClock } from '@trellis/time';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameFlag, FrameType, H2ErrorCode, SettingId } from './constants.js';
+import { CLIENT_PREFACE, FrameFlag, FrameType, H2ErrorCode, SettingId } from './constants.js';
 import {
   decodeSettings,
   encodeFrame,
@@ -9,11 +11,13 @@ import {
   encodePing,
   encodeRstStream,
   encodeSettings,
+  encodeSettingsAck,
   encodeWindowUpdate,
 } from './frame-codec.js';
 import { HpackEncoder } from './hpack-encoder.js';
 import type { H2ServerStream } from './server-stream.js';
-import type { RawConnection, RawFrame } from './testing/h2-test-support.js';
+import { RawConnection, goawayCode, isType, rstCode } from './testing/h2-test-support.js';
+import type { RawFrame } from './testing/h2-test-support.js';
 import {
   decodeHeaders,
   echoStream,
@@ -25,9 +29,6 @@ import type { TestH2Server } from './testing/h2-server-test-support.js';
 
 const GET = [':method', 'GET', ':scheme', 'http', ':path', '/x', ':authority', 'svc'];
 const POST = [':method', 'POST', ':scheme', 'http', ':path', '/up', ':authority', 'svc'];
-
-const isType = (type: number, streamId?: number) => (f: RawFrame) =>
-  f.type === type && (streamId === undefined || f.streamId === streamId);
 
 let server: TestH2Server | undefined;
 const conns: RawConnection[] = [];
@@ -48,14 +49,12 @@ async function setup(
   return { conn, encoder: new HpackEncoder(), srv: server };
 }
 
-async function goawayCode(conn: RawConnection): Promise<number> {
-  const f = await conn.waitFrame(isType(FrameType.GOAWAY));
-  return f.payload.readUInt32BE(4);
-}
-
-async function rstCode(conn: RawConnection, id: number): Promise<number> {
-  const f = await conn.waitFrame(isType(FrameType.RST_STREAM, id));
-  return f.payload.readUInt32BE(0);
+/** A connection to a fresh server that has sent nothing yet, not even the preface. */
+async function silentClient(): Promise<RawConnection> {
+  server = await startTestServer(echoStream);
+  const conn = new RawConnection(net.connect({ host: '127.0.0.1', port: server.port }), 0);
+  conns.push(conn);
+  return conn;
 }
 
 function data(id: number, body: string | Buffer, flags = 0): Buffer {
@@ -88,25 +87,14 @@ describe('connection start', () => {
   });
 
   it('a wrong preface: GOAWAY PROTOCOL_ERROR and close', async () => {
-    server = await startTestServer(echoStream);
-    const { connect } = await import('node:net');
-    const socket = connect({ host: '127.0.0.1', port: server.port });
-    const { RawConnection } = await import('./testing/h2-test-support.js');
-    const conn = new RawConnection(socket, 0);
-    conns.push(conn);
+    const conn = await silentClient();
     conn.send(Buffer.from('PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n'));
     expect(await goawayCode(conn)).toBe(H2ErrorCode.PROTOCOL_ERROR);
     await conn.waitClosed();
   });
 
   it('a first frame other than SETTINGS is a PROTOCOL_ERROR', async () => {
-    server = await startTestServer(echoStream);
-    const { connect } = await import('node:net');
-    const socket = connect({ host: '127.0.0.1', port: server.port });
-    const { RawConnection } = await import('./testing/h2-test-support.js');
-    const conn = new RawConnection(socket, 0);
-    conns.push(conn);
-    const { CLIENT_PREFACE } = await import('./constants.js');
+    const conn = await silentClient();
     conn.send(CLIENT_PREFACE, encodePing(Buffer.alloc(8), false));
     expect(await goawayCode(conn)).toBe(H2ErrorCode.PROTOCOL_ERROR);
   });
@@ -202,19 +190,13 @@ describe('requests', () => {
     await ended(conn, 3);
   });
 
-  it('DATA longer than content-length: RST_STREAM PROTOCOL_ERROR', async () => {
+  it.each([
+    ['longer', '2'],
+    ['shorter', '9'],
+  ])('DATA %s than content-length: RST_STREAM PROTOCOL_ERROR', async (_, contentLength) => {
     const { conn, encoder } = await setup();
     conn.send(
-      headersFrame(encoder, 1, [...POST, 'content-length', '2']),
-      data(1, 'hello', FrameFlag.END_STREAM),
-    );
-    expect(await rstCode(conn, 1)).toBe(H2ErrorCode.PROTOCOL_ERROR);
-  });
-
-  it('DATA shorter than content-length: RST_STREAM PROTOCOL_ERROR', async () => {
-    const { conn, encoder } = await setup();
-    conn.send(
-      headersFrame(encoder, 1, [...POST, 'content-length', '9']),
+      headersFrame(encoder, 1, [...POST, 'content-length', contentLength]),
       data(1, 'hello', FrameFlag.END_STREAM),
     );
     expect(await rstCode(conn, 1)).toBe(H2ErrorCode.PROTOCOL_ERROR);
@@ -493,6 +475,36 @@ describe('abuse limits', () => {
     expect(await goawayCode(conn)).toBe(H2ErrorCode.ENHANCE_YOUR_CALM);
   });
 
+  it('a WINDOW_UPDATE flood (tiny increments, nothing sent to earn them) gets GOAWAY ENHANCE_YOUR_CALM', async () => {
+    const { conn, srv } = await setup();
+    conn.send(...Array.from({ length: 1_100 }, () => encodeWindowUpdate(0, 1)));
+    expect(await goawayCode(conn)).toBe(H2ErrorCode.ENHANCE_YOUR_CALM);
+    expect(srv.clientErrors).toContain(`TRL_H2_ABUSE:${H2ErrorCode.ENHANCE_YOUR_CALM}`);
+  });
+
+  it('WINDOW_UPDATEs in proportion to the DATA frames received are not a flood', async () => {
+    const chunk = Buffer.alloc(100, 7);
+    const { conn, encoder } = await setup(
+      (s) => {
+        s.respond(200, []);
+        for (let i = 0; i < 150; i++) s.write(chunk);
+        s.end();
+      },
+      { streamHighWaterMark: 1 << 20 },
+    );
+    // A 100-byte stream window, credited back 10 bytes at a time: 1 500 WINDOW_UPDATEs in all,
+    // more than the fixed budget, fewer than 10 per DATA frame received.
+    conn.send(encodeSettings([[SettingId.INITIAL_WINDOW_SIZE, 100]]));
+    conn.send(headersFrame(encoder, 1, GET, FrameFlag.END_STREAM));
+    const tenUpdates = Array.from({ length: 10 }, () => encodeWindowUpdate(1, 10));
+    for (let received = 100; received < 15_000; received += 100) {
+      await conn.waitFrame(() => body(conn.frames, 1).length >= received);
+      conn.send(...tenUpdates);
+    }
+    await ended(conn, 1);
+    expect(conn.frames.some(isType(FrameType.GOAWAY))).toBe(false);
+  });
+
   it('a flood of empty DATA frames gets GOAWAY ENHANCE_YOUR_CALM', async () => {
     const { conn, encoder } = await setup(() => undefined);
     conn.send(headersFrame(encoder, 1, POST), ...Array.from({ length: 200 }, () => data(1, '')));
@@ -501,26 +513,79 @@ describe('abuse limits', () => {
 });
 
 describe('goaway and drain', () => {
-  it('drain(): GOAWAY NO_ERROR with the last stream id, the open stream finishes, then close', async () => {
-    let held: H2ServerStream | undefined;
-    const { conn, encoder, srv } = await setup((s) => (held = s));
+  it('drain(): GOAWAY 2^31-1 and a PING, then after the round trip GOAWAY with the last stream; open streams finish', async () => {
+    const held: H2ServerStream[] = [];
+    const { conn, encoder, srv } = await setup((s) => held.push(s));
+    conn.answerPings = false;
     conn.send(headersFrame(encoder, 1, GET, FrameFlag.END_STREAM));
-    await expect.poll(() => held).toBeDefined();
+    await expect.poll(() => held.length).toBe(1);
     srv.server.drain();
-    const goaway = await conn.waitFrame(isType(FrameType.GOAWAY));
-    expect(goaway.payload.readUInt32BE(0)).toBe(1);
-    expect(goaway.payload.readUInt32BE(4)).toBe(H2ErrorCode.NO_ERROR);
+    const first = await conn.waitFrame(isType(FrameType.GOAWAY));
+    expect(first.payload.readUInt32BE(0)).toBe(0x7fff_ffff);
+    expect(first.payload.readUInt32BE(4)).toBe(H2ErrorCode.NO_ERROR);
+    const ping = await conn.waitFrame((f) => f.type === FrameType.PING && f.flags === 0);
+    // Opened before the client saw the GOAWAY (the PING is not answered yet): still served.
     conn.send(headersFrame(encoder, 3, GET, FrameFlag.END_STREAM));
-    expect(await rstCode(conn, 3)).toBe(H2ErrorCode.REFUSED_STREAM);
-    held!.respond(200, [], true);
+    await expect.poll(() => held.length).toBe(2);
+    conn.send(encodePing(ping.payload, true));
+    const goaways = () => conn.frames.filter(isType(FrameType.GOAWAY));
+    await expect.poll(() => goaways().length).toBe(2);
+    expect(goaways()[1]!.payload.readUInt32BE(0)).toBe(3);
+    conn.send(headersFrame(encoder, 5, GET, FrameFlag.END_STREAM));
+    expect(await rstCode(conn, 5)).toBe(H2ErrorCode.REFUSED_STREAM);
+    held[1]!.respond(200, [], true);
+    await ended(conn, 3);
+    expect(conn.closed).toBe(false);
+    held[0]!.respond(200, [], true);
     await ended(conn, 1);
     await conn.waitClosed();
+  });
+
+  it('drain(): a client that never answers the PING gets the final GOAWAY after 1 s', async () => {
+    const clock = new FakeClock();
+    const { conn, srv } = await setup(echoStream, { clock });
+    conn.answerPings = false;
+    await conn.waitFrame(isType(FrameType.SETTINGS));
+    srv.server.drain();
+    await conn.waitFrame(isType(FrameType.GOAWAY));
+    clock.advance(999);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(conn.frames.filter(isType(FrameType.GOAWAY))).toHaveLength(1);
+    clock.advance(1);
+    await conn.waitClosed();
+    const goaways = conn.frames.filter(isType(FrameType.GOAWAY));
+    expect(goaways).toHaveLength(2);
+    expect(goaways[1]!.payload.readUInt32BE(0)).toBe(0);
   });
 
   it('a client GOAWAY: the connection closes once its streams are done', async () => {
     const { conn } = await setup();
     conn.send(encodeGoaway(0, H2ErrorCode.NO_ERROR));
     await conn.waitClosed();
+  });
+
+  it('our SETTINGS unacknowledged for settingsTimeoutMs: GOAWAY SETTINGS_TIMEOUT', async () => {
+    const clock = new FakeClock();
+    const { conn, srv } = await setup(echoStream, { clock, settingsTimeoutMs: 500 });
+    await conn.waitFrame(isType(FrameType.SETTINGS));
+    clock.advance(499);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(conn.frames.some(isType(FrameType.GOAWAY))).toBe(false);
+    clock.advance(1);
+    expect(await goawayCode(conn)).toBe(H2ErrorCode.SETTINGS_TIMEOUT);
+    expect(srv.clientErrors).toContain(`TRL_H2_PROTOCOL_ERROR:${H2ErrorCode.SETTINGS_TIMEOUT}`);
+  });
+
+  it('our SETTINGS acknowledged in time: no SETTINGS_TIMEOUT', async () => {
+    const clock = new FakeClock();
+    const { conn, encoder } = await setup(echoStream, { clock, settingsTimeoutMs: 500 });
+    await conn.waitFrame(isType(FrameType.SETTINGS));
+    conn.send(encodeSettingsAck());
+    conn.send(headersFrame(encoder, 1, GET, FrameFlag.END_STREAM));
+    await ended(conn, 1);
+    clock.advance(10_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(conn.frames.some(isType(FrameType.GOAWAY))).toBe(false);
   });
 
   it('closes an idle connection with GOAWAY after idleTimeoutMs', async () => {

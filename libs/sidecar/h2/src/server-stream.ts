@@ -15,50 +15,38 @@ import type { StreamBodyHandler, StreamHost } from './stream-core.js';
  */
 export type H2ServerStreamHandler = StreamBodyHandler;
 
-/** The public face of a server stream. */
-export interface H2ServerStream {
-  readonly id: number;
-  readonly method: string;
-  readonly scheme: string;
-  /** :authority, or the Host field when the client sent no :authority. */
-  readonly authority: string;
-  readonly path: string;
-  /** Regular request fields, flat [name, value, …], lowercase names, wire order. */
-  readonly headers: readonly string[];
-  /** Declared content-length, or -1. */
-  readonly contentLength: number;
-  /** False when the request ended with its HEADERS frame. */
-  readonly hasBody: boolean;
-  readonly remoteAddress: string;
-  /** Response head sent. */
-  readonly headSent: boolean;
-  /** The response ended (END_STREAM sent) or the stream was reset or closed. */
-  readonly finished: boolean;
-  /** The whole response went out (END_STREAM sent). */
-  readonly responseEnded: boolean;
-  /** Response bytes queued but not yet framed (flow control, socket back-pressure). */
-  readonly writableLength: number;
-  readonly receivedBytes: number;
-  readonly isPaused: boolean;
-  readonly isTerminated: boolean;
-  setHandler(handler: H2ServerStreamHandler): void;
-  /**
-   * Sends the response head. `headers` is a flat list of regular fields (lowercase names, not
-   * connection-specific); `endStream`: no body follows. Throws TRL_H2_INVALID_HEADER or
-   * TRL_H2_INVALID_STATE (head already sent).
-   */
-  respond(status: number, headers: readonly string[], endStream?: boolean): void;
-  /** Queues a response body chunk (kept by reference); false: wait for onDrain. */
-  write(chunk: Buffer): boolean;
-  /** Ends the response, optionally with trailers. */
-  end(trailers?: readonly string[]): void;
-  /** Abandons the stream (RST_STREAM `code`, default CANCEL); no further callbacks. */
-  reset(code?: number): void;
-  /** Stops delivering the request body and crediting the client's window. */
-  pause(): void;
-  /** Delivers held body, then credits the window again. Streams start paused. */
-  resume(): void;
-}
+/**
+ * The public face of a server stream: the request as received, and the response the consumer
+ * writes. Documented on the class; `Readonly` keeps the session's bookkeeping out of reach.
+ */
+export type H2ServerStream = Readonly<
+  Pick<
+    ServerStream,
+    | 'id'
+    | 'method'
+    | 'scheme'
+    | 'authority'
+    | 'path'
+    | 'headers'
+    | 'contentLength'
+    | 'hasBody'
+    | 'remoteAddress'
+    | 'headSent'
+    | 'finished'
+    | 'responseEnded'
+    | 'writableLength'
+    | 'receivedBytes'
+    | 'isPaused'
+    | 'isTerminated'
+    | 'setHandler'
+    | 'respond'
+    | 'write'
+    | 'end'
+    | 'reset'
+    | 'pause'
+    | 'resume'
+  >
+>;
 
 /** What a server stream needs from its session. */
 export interface ServerStreamHost extends StreamHost<ServerStream> {
@@ -72,15 +60,20 @@ const NO_HANDLER: H2ServerStreamHandler = {};
 const STATUS_TEXT = new Map<number, string>();
 for (let status = 100; status < 600; status++) STATUS_TEXT.set(status, String(status));
 
-export class ServerStream extends StreamCore<H2ServerStreamHandler> implements H2ServerStream {
+export class ServerStream extends StreamCore<H2ServerStreamHandler> {
   readonly method: string;
   readonly scheme: string;
+  /** :authority, or the Host field when the client sent no :authority. */
   readonly authority: string;
   readonly path: string;
+  /** Regular request fields, flat [name, value, …], lowercase names, wire order. */
   readonly headers: readonly string[];
+  /** Declared content-length, or -1. */
   readonly contentLength: number;
+  /** False when the request ended with its HEADERS frame. */
   readonly hasBody: boolean;
   readonly remoteAddress: string;
+  /** Response head sent. */
   headSent = false;
   readonly #session: ServerStreamHost;
 
@@ -105,10 +98,12 @@ export class ServerStream extends StreamCore<H2ServerStreamHandler> implements H
     this.paused = true;
   }
 
+  /** The response ended (END_STREAM sent) or the stream was reset or closed. */
   get finished(): boolean {
     return this.endSent || this.terminated || this.closed;
   }
 
+  /** The whole response went out (END_STREAM sent). */
   get responseEnded(): boolean {
     return this.endSent;
   }
@@ -117,6 +112,11 @@ export class ServerStream extends StreamCore<H2ServerStreamHandler> implements H
     this.handler = handler;
   }
 
+  /**
+   * Sends the response head. `headers` is a flat list of regular fields (lowercase names, not
+   * connection-specific); `endStream`: no body follows. Throws TRL_H2_INVALID_HEADER or
+   * TRL_H2_INVALID_STATE (head already sent).
+   */
   respond(status: number, headers: readonly string[], endStream = false): void {
     if (this.headSent) throw new H2Error('TRL_H2_INVALID_STATE', 'response head already sent');
     if (this.terminated || this.closed) return;
@@ -126,11 +126,13 @@ export class ServerStream extends StreamCore<H2ServerStreamHandler> implements H
     this.#session.sendHead(this, fields, endStream);
   }
 
+  /** Queues a response body chunk (kept by reference); false: wait for onDrain. */
   override write(chunk: Buffer): boolean {
     if (!this.headSent) throw new H2Error('TRL_H2_INVALID_STATE', 'write() before respond()');
     return super.write(chunk);
   }
 
+  /** Ends the response, optionally with trailers. */
   override end(trailers?: readonly string[]): void {
     if (!this.headSent) throw new H2Error('TRL_H2_INVALID_STATE', 'end() before respond()');
     super.end(trailers);

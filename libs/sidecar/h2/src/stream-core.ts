@@ -74,6 +74,7 @@ export class StreamCore<H extends StreamBodyHandler> {
     this.highWaterMark = highWaterMark;
   }
 
+  /** Body bytes queued but not yet framed (flow control, socket back-pressure). */
   get writableLength(): number {
     return this.outBytes;
   }
@@ -110,6 +111,7 @@ export class StreamCore<H extends StreamBodyHandler> {
     if (this.host !== null) this.host.flushStream(this);
   }
 
+  /** Abandons the stream (RST_STREAM `code`, default CANCEL); no further callbacks. */
   reset(code: number = H2ErrorCode.CANCEL): void {
     if (this.terminated) return;
     this.terminated = true;
@@ -117,10 +119,12 @@ export class StreamCore<H extends StreamBodyHandler> {
     if (this.host !== null) this.host.resetStream(this, code);
   }
 
+  /** Stops delivering the incoming body and crediting the peer's window. */
   pause(): void {
     this.paused = true;
   }
 
+  /** Delivers held body, then credits the window again. */
   resume(): void {
     if (!this.paused) return;
     this.paused = false;

@@ -430,6 +430,17 @@ describe('HTTP/2', () => {
     expect(result.closedByServer).toBe(true);
   });
 
+  it('a WINDOW_UPDATE flood (tiny increments, nothing sent) gets GOAWAY ENHANCE_YOUR_CALM', async () => {
+    const update = windowUpdate(0, 1);
+    const result = await h2Raw(
+      gateway.port,
+      Array.from({ length: 1_100 }, () => update),
+    );
+    expect(result.goaway).toBe(ErrorCode.ENHANCE_YOUR_CALM);
+    expect(result.closedByServer).toBe(true);
+    await stillServesH2();
+  });
+
   it('H2.CL: DATA longer than content-length is refused and never parsed as a request', async () => {
     const result = await h2Raw(gateway.port, [
       requestHeaders(

@@ -177,6 +177,24 @@ export interface RawFrame {
   payload: Buffer;
 }
 
+/** Matches frames of `type` (on `streamId`, if given), for RawConnection.waitFrame. */
+export const isType =
+  (type: number, streamId?: number) =>
+  (f: RawFrame): boolean =>
+    f.type === type && (streamId === undefined || f.streamId === streamId);
+
+/** The error code of the first GOAWAY the connection receives. */
+export async function goawayCode(conn: RawConnection): Promise<number> {
+  const f = await conn.waitFrame(isType(FrameType.GOAWAY));
+  return f.payload.readUInt32BE(4);
+}
+
+/** The error code of the first RST_STREAM the connection receives on `streamId`. */
+export async function rstCode(conn: RawConnection, streamId: number): Promise<number> {
+  const f = await conn.waitFrame(isType(FrameType.RST_STREAM, streamId));
+  return f.payload.readUInt32BE(0);
+}
+
 /**
  * One accepted connection of the raw server; frames are parsed after the client preface and
  * client PINGs are answered.
@@ -191,8 +209,8 @@ export class RawConnection {
       onFrame: (type, flags, streamId, buf, start, end) => {
         const payload = Buffer.from(buf.subarray(start, end));
         this.frames.push({ type, flags, streamId, payload });
-        // Answer client PINGs so tests can use session.ping() as a round-trip barrier.
-        if (type === FrameType.PING && (flags & FrameFlag.ACK) === 0) {
+        // Answer PINGs so tests can use session.ping() as a round-trip barrier.
+        if (this.answerPings && type === FrameType.PING && (flags & FrameFlag.ACK) === 0) {
           this.send(encodePing(payload, true));
         }
         this.#wake();
@@ -202,6 +220,8 @@ export class RawConnection {
     16_777_215,
   );
   closed = false;
+  /** PINGs are answered at once unless a test turns this off (to hold a round trip open). */
+  answerPings = true;
 
   /** `prefaceBytes`: bytes skipped before frames (24 for a client's preface, 0 for a server). */
   constructor(socket: net.Socket, prefaceBytes = 24) {
