@@ -208,6 +208,8 @@ try {
     // The mesh's limits (auth timeout, write deadline, connections) as a deployment sets them.
     limits: trellisNatsLimits(processes.length),
     serverName: 'trellis-demo',
+    // Ctrl-C must not reach NATS before the control plane has released its lease through it.
+    ownProcessGroup: true,
   });
   console.log(
     `[demo] nats-server ${nats.url} (authentication on: users ${CONTROL_PLANE_NATS_USER}, ${SIDECAR_NATS_USER})`,

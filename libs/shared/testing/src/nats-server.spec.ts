@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -145,6 +146,16 @@ describe('startNatsServer lifecycle', () => {
     expect(existsSync(server.storeDir)).toBe(true);
     await server.stop();
     expect(existsSync(server.dir)).toBe(false);
+  });
+
+  it('runs the server in our process group unless ownProcessGroup asks for its own', async () => {
+    const processGroupOf = (pid: number) =>
+      Number(execFileSync('ps', ['-o', 'pgid=', '-p', String(pid)], { encoding: 'utf8' }).trim());
+    const shared = await startNatsServer({ jetstream: false });
+    const own = await startNatsServer({ jetstream: false, ownProcessGroup: true });
+    expect(processGroupOf(shared.pid!)).toBe(processGroupOf(process.pid));
+    expect(processGroupOf(own.pid!)).toBe(own.pid);
+    await Promise.all([shared.stop(), own.stop()]);
   });
 
   it('restart() after stop() fails with TRL_TESTING_NATS_STOPPED', async () => {
