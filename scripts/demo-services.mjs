@@ -56,6 +56,27 @@ function call(outbound, host, path, headers) {
   });
 }
 
+// As in every mesh, the app carries the request id and the trace context from the request it
+// serves to the calls it makes: the sidecars cannot tell which outbound call belongs to which
+// inbound request. Without this each hop would start a trace of its own.
+const PROPAGATED = [
+  'x-request-id',
+  'traceparent',
+  'tracestate',
+  'b3',
+  'x-b3-traceid',
+  'x-b3-spanid',
+  'x-b3-parentspanid',
+  'x-b3-sampled',
+  'x-b3-flags',
+];
+
+function propagatedHeaders(incoming) {
+  const out = {};
+  for (const name of PROPAGATED) if (incoming[name] !== undefined) out[name] = incoming[name];
+  return out;
+}
+
 for (const service of services) {
   createServer(async (req, res) => {
     const answer = {
@@ -66,9 +87,12 @@ for (const service of services) {
       attempt: req.headers['x-trellis-attempt'],
     };
     if (service.calls) {
-      answer[service.calls.split('.')[0]] = await call(service.outbound, service.calls, req.url, {
-        'x-request-id': req.headers['x-request-id'] ?? '',
-      });
+      answer[service.calls.split('.')[0]] = await call(
+        service.outbound,
+        service.calls,
+        req.url,
+        propagatedHeaders(req.headers),
+      );
     }
     const body = JSON.stringify(answer, null, 2);
     res.writeHead(200, {
