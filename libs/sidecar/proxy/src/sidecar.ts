@@ -16,6 +16,7 @@ import type { CompletedRequest } from './proxy.js';
 import { ProxyRuntime } from './runtime.js';
 import { buildInboundStack, buildStack } from './stack.js';
 import { SidecarStats } from './stats.js';
+import type { SidecarCounter } from './stats.js';
 import type { RequestTracer } from './tracing.js';
 import { targetKey } from './upstream.js';
 import type { UpstreamConnector } from './upstream.js';
@@ -68,6 +69,16 @@ interface NamedListener {
   /** WebSocket and other HTTP/1.1 upgrades arriving on this listener. */
   readonly upgrades: UpgradeProxy;
 }
+
+/** The /stats counter of each status class, by `status / 100`: no name built per request. */
+const RESPONSE_CLASS_COUNTERS: readonly (SidecarCounter | undefined)[] = [
+  undefined,
+  undefined,
+  'responses_2xx',
+  'responses_3xx',
+  'responses_4xx',
+  'responses_5xx',
+];
 
 export class Sidecar {
   readonly holder: ConfigHolder<ProxyRuntime>;
@@ -290,9 +301,8 @@ export class Sidecar {
 
   #count(completed: CompletedRequest, listener: string): void {
     const { status, request, outcome } = completed;
-    const statusClass = Math.floor(status / 100);
-    if (statusClass >= 2 && statusClass <= 5)
-      this.stats.increment(`responses_${statusClass}xx` as 'responses_2xx');
+    const byClass = RESPONSE_CLASS_COUNTERS[Math.floor(status / 100)];
+    if (byClass !== undefined) this.stats.increment(byClass);
     if (request.record.error) this.stats.incrementLocal(request.record.error);
     if (request.record.attempts > 1)
       this.stats.increment('retries_total', request.record.attempts - 1);
