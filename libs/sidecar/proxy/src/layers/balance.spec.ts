@@ -2,26 +2,16 @@
 // are given back however the attempt ends, a throwing handler included.
 import { FakeClock } from '@trellis/time';
 import { describe, expect, it } from 'vitest';
-import { newProxyRequest } from '../context.js';
 import type { ProxyRequest } from '../context.js';
 import type { ProxyResponse } from '../response.js';
-import { fakeExchange } from '../testing.js';
 import { balanceLayer } from './balance.js';
-import { BASE_CONFIG, runtimeOf } from './testing.js';
+import { BASE_CONFIG, catalogRequest, runtimeOf } from './testing.js';
 
 function routedRequest() {
   const clock = new FakeClock(1_000);
   const runtime = runtimeOf(BASE_CONFIG, clock, () => 0);
   const cluster = [...runtime.clusters()][0]!;
-  const request = newProxyRequest({
-    exchange: fakeExchange({ authority: 'catalog' }).exchange,
-    runtime,
-    clock,
-    random: () => 0,
-    requestId: 'r-1',
-    headers: [],
-    body: undefined,
-  });
+  const request = catalogRequest(runtime, clock);
   request.destination = cluster.ref;
   return { request, cluster };
 }

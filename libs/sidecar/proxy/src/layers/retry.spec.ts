@@ -2,14 +2,12 @@
 // keep-alive connection that died before any response byte): immediate, outside the route's
 // policy and budget, bounded; any method when no byte was written, else idempotent ones only.
 import { describe, expect, it } from 'vitest';
-import { newProxyRequest } from '../context.js';
 import { getHeader } from '../flat-headers.js';
 import type { ProxyResponse } from '../response.js';
-import { fakeExchange } from '../testing.js';
 import type { RecordedCall } from '../testing.js';
 import { UpstreamError } from '../upstream.js';
 import { MAX_UNSENT_RESENDS, retryLayer } from './retry.js';
-import { harness, settle } from './testing.js';
+import { catalogRequest, harness, settle } from './testing.js';
 
 /** What the HTTP/1.1 pool reports for a stale keep-alive connection the request went out on. */
 const staleReset = (call: RecordedCall) =>
@@ -155,15 +153,7 @@ describe('resending never-answered attempts on stale connections', () => {
 describe('retry layer without a retry policy', () => {
   it('answers a throwing inner handler with a rejection, not a throw', async () => {
     const { runtime, clock } = harness();
-    const request = newProxyRequest({
-      exchange: fakeExchange({ authority: 'catalog' }).exchange,
-      runtime,
-      clock,
-      random: () => 0,
-      requestId: 'r-1',
-      headers: [],
-      body: undefined,
-    });
+    const request = catalogRequest(runtime, clock);
     const handler = retryLayer()(() => {
       throw new Error('boom');
     });

@@ -2,6 +2,8 @@
 // built from YAML config, with the stack's options (stats, breaker settings) passed through.
 import { buildSnapshot, loadConfig } from '@trellis/config';
 import { FakeClock } from '@trellis/time';
+import { newProxyRequest } from '../context.js';
+import type { ProxyRequest } from '../context.js';
 import { Proxy } from '../proxy.js';
 import type { CompletedRequest } from '../proxy.js';
 import { ProxyRuntime } from '../runtime.js';
@@ -68,6 +70,19 @@ export function harness(extra = '', options: HarnessOptions = {}) {
     return exchange;
   };
   return { clock, connector, send, completed, runtime, stats };
+}
+
+/** A request to catalog as the listener makes it, for driving one layer by hand. */
+export function catalogRequest(runtime: ProxyRuntime, clock: FakeClock): ProxyRequest {
+  return newProxyRequest({
+    exchange: fakeExchange({ authority: 'catalog' }).exchange,
+    runtime,
+    clock,
+    random: () => 0,
+    requestId: 'r-1',
+    headers: [],
+    body: undefined,
+  });
 }
 
 /** Lets promise chains settle between fake-clock steps. */
