@@ -145,17 +145,3 @@ export function applyHeaderEdits(headers: FlatHeaders, edits: HeaderEdits | unde
   for (const [name, value] of edits.set) setHeader(headers, name, value);
   for (const [name, value] of edits.add) headers.push(name, value);
 }
-
-/** `{a: '1', b: ['2', '3']}`, the shape Node's http2 API wants. */
-export function headersToObject(headers: readonly string[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i] as string;
-    const value = headers[i + 1] as string;
-    const existing = out[name];
-    if (existing === undefined) out[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else out[name] = [existing, value];
-  }
-  return out;
-}
