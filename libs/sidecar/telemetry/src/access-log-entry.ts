@@ -5,7 +5,7 @@
 // the incoming one, or the one the sidecar started.
 import type { CompletedRequest } from '@trellis/sidecar-proxy';
 import { JsonBytes, MAX_JSON_BYTES_PER_UNIT } from './json-bytes.js';
-import { traceIdOf } from './trace-id.js';
+import { extractTraceContext } from './tracing/trace-headers.js';
 
 export interface AccessLogEntry {
   /** Wall-clock time the request arrived, ISO 8601. */
@@ -46,10 +46,13 @@ const TIMEOUT_ERRORS: ReadonlySet<string> = new Set([
 ]);
 const BREAKER_ERRORS: ReadonlySet<string> = new Set(['overloaded', 'circuit-open']);
 
-/** The trace id an access line reports for the request, if any. */
+/**
+ * The trace id an access line reports for the request: the traced one, or else the one its
+ * incoming headers carry as the tracer would read them (B3 64-bit ids widened to 128 bits).
+ */
 export function accessLogTraceId(completed: CompletedRequest): string | undefined {
   const { request } = completed;
-  return request.trace?.traceId ?? traceIdOf(request.exchange.headers);
+  return request.trace?.traceId ?? extractTraceContext(request.exchange.headers)?.ids?.traceId;
 }
 
 /** The end of the line of a request answered on its first attempt without any trouble. */

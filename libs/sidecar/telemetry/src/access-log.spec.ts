@@ -107,6 +107,15 @@ describe('JSON lines', () => {
     expect(line.trace_id).toBe('0af7651916cd43dd8448eb211c80319c');
   });
 
+  it("reads an untraced request's trace id as the tracer would: B3 64-bit ids widened", () => {
+    const line = jsonLine({
+      headers: ['x-b3-traceid', 'A3CE929D0E0E4736', 'x-b3-spanid', '00f067aa0ba902b7'],
+    });
+    expect(line.trace_id).toBe('0000000000000000a3ce929d0e0e4736');
+    // A trace id without its span id is malformed B3: no trace, so no trace_id.
+    expect('trace_id' in jsonLine({ headers: ['x-b3-traceid', 'a3ce929d0e0e4736'] })).toBe(false);
+  });
+
   it('omits trace_id without trace headers and writes null for unknown values', () => {
     const line = jsonLine({
       record: { route: undefined, destination: undefined, endpoint: undefined, attempts: 0 },

@@ -18,7 +18,6 @@ export {
 } from './metric-table.js';
 export type { MetricsSettings, SidecarMetricsOptions } from './sidecar-metrics.js';
 export { SidecarMetrics } from './sidecar-metrics.js';
-export { traceIdOf } from './trace-id.js';
 export type { ServiceIdentity, TelemetrySpec } from './telemetry-select.js';
 export { telemetryFor } from './telemetry-select.js';
 export type {
