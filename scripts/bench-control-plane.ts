@@ -11,6 +11,7 @@
 // and every temp dir removed at the end, on error and on SIGINT.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -21,14 +22,15 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CONTROL_PLANE_NATS_USER,
-  SIDECAR_NATS_USER,
+  sidecarNatsUser,
   trellisNatsLimits,
   trellisNatsUsers,
 } from '@trellis/control-plane-delivery';
+import { subjects } from '@trellis/mesh-protocol';
 import { getFreePort, startNatsServer, stopAllNatsServers } from '@trellis/testing';
 import type { NatsServerHandle } from '@trellis/testing';
-import { benchNow } from './bench-control-plane/messages.js';
-import type { FromWorker, ToWorker } from './bench-control-plane/messages.js';
+import { BENCH_NAMESPACE, benchNow } from './bench-control-plane/messages.js';
+import type { FromWorker, SidecarLogin, ToWorker } from './bench-control-plane/messages.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CONTROL_PLANE_BUNDLE = join(ROOT, 'dist/apps/control-plane/main.js');
@@ -305,7 +307,7 @@ class Worker {
         return Promise.race([started, delay(50).then(() => undefined)]);
       },
       timeoutMs,
-      () => `worker ${this.index} did not start its ${fmt(message.count)} sidecars`,
+      () => `worker ${this.index} did not start its ${fmt(message.sidecars.length)} sidecars`,
     );
     return m.type === 'started' ? m.connected : 0;
   }
@@ -425,7 +427,7 @@ class AckObserver {
       name: 'bench',
     });
     this.#nc = nc;
-    nc.subscribe('trellis.v1.status.>', {
+    nc.subscribe(subjects.allStatus, {
       callback: (error, msg) => {
         if (error) return;
         const at = benchNow();
@@ -439,7 +441,7 @@ class AckObserver {
         if (!byPod.has(msg.subject)) byPod.set(msg.subject, at);
       },
     });
-    nc.subscribe('trellis.v1.sync', {
+    nc.subscribe(subjects.allSync, {
       callback: (error) => {
         if (!error) this.syncRequests.push(benchNow());
       },
@@ -489,12 +491,18 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
   await writeFile(join(source, 'services.yaml'), SERVICES_YAML);
   await writeFile(routeFile, routeYaml(90));
 
-  const passwords = {
-    controlPlanePassword: 'bench-cp-secret',
-    sidecarPassword: 'bench-sidecar-secret',
-  };
+  const controlPlanePassword = 'bench-cp-secret';
+  // One NATS user per sidecar pod, as in a mesh: nats-server holds N + 1 users.
+  const logins: SidecarLogin[] = Array.from({ length: sidecars }, (_, i) => {
+    const pod = `sc-${i}`;
+    const password = randomBytes(12).toString('base64url');
+    return { pod, user: sidecarNatsUser(BENCH_NAMESPACE, pod), password };
+  });
   const nats: NatsServerHandle = await startNatsServer({
-    users: trellisNatsUsers(passwords),
+    users: trellisNatsUsers({
+      controlPlanePassword,
+      sidecars: logins.map(({ pod, password }) => ({ namespace: BENCH_NAMESPACE, pod, password })),
+    }),
     maxPayload: 8 * MiB,
     stopGraceMs: 5_000,
     startTimeoutMs: 30_000,
@@ -504,7 +512,7 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
   const observer = new AckObserver();
   let cp: ChildProcess | undefined;
   try {
-    await observer.start(nats.url, CONTROL_PLANE_NATS_USER, passwords.controlPlanePassword);
+    await observer.start(nats.url, CONTROL_PLANE_NATS_USER, controlPlanePassword);
     const apiPort = await getFreePort();
     const cpLog = join(dir, 'control-plane.log');
     const logFd = openSync(cpLog, 'a');
@@ -526,7 +534,7 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
       ],
       {
         stdio: ['ignore', logFd, logFd],
-        env: { ...process.env, TRELLIS_NATS_PASSWORD: passwords.controlPlanePassword },
+        env: { ...process.env, TRELLIS_NATS_PASSWORD: controlPlanePassword },
       },
     );
     closeSync(logFd);
@@ -563,21 +571,17 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
     const workerCpuStart = new Map<number, number>();
     await Promise.all(
       workers.map(async (worker, w) => {
-        const first = w * perWorker;
-        const count = Math.max(0, Math.min(perWorker, sidecars - first));
+        const own = logins.slice(w * perWorker, (w + 1) * perWorker);
         workerCpuStart.set(worker.pid, cpuSeconds(worker.pid));
         await worker.start(
           {
             type: 'start',
             servers: nats.url,
-            user: SIDECAR_NATS_USER,
-            password: passwords.sidecarPassword,
-            first,
-            count,
+            sidecars: own,
             batch: 200,
             connectTimeoutMs: 30_000,
           },
-          60_000 + count * 20,
+          60_000 + own.length * 20,
         );
       }),
     );
@@ -915,7 +919,7 @@ async function appendSection(
     `Machine: ${cpus().length} vCPU (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}) ${cpuModel}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node.js ${process.version}, open-files limit ${fmt(openFilesLimit())}; shared with other engineers' test runs (load average ${load(loadBefore)} before, ${load(loadavg())} after).`,
     ...(note ? ['', `What changed: ${note}`] : []),
     '',
-    `One real nats-server (auth timeout ${authTimeouts.join(', ') || '?'} s, trellisNatsLimits), the built control plane (one replica, default trailing debounce of 100 ms), N sidecars running the real \`ControlPlaneClient\` (no proxy) in W worker processes, all on this machine. A change rewrites the route weights, one change a second; "change → all ACKed" is the file write until the last sidecar's ACK of the new version reached a NATS subscriber on the status subjects (where the control plane receives it), p50/p99/max over the K changes; "per-sidecar ACK" is every sidecar's write → ACK received; "change → all applied" is the write until the last sidecar applied it (in its worker); "write → compiled / published" are the control plane's log times of the version compiled and its update published. The resync storm is a nats-server restart, from the restart call until every sidecar is reconnected and confirmed on the newest version (a sync answer, or the control plane's head announcement). CPU seconds count from the control plane being up (control plane) and from the workers starting their sidecars (simulation) until after the storm; "changes" is the simulation's CPU during the K changes alone. Targets: N=1,000 p99 ≤ 250 ms; N=10,000 p99 ≤ 2 s, resync storm ≤ 10 s, control plane RSS ≤ 500 MB.`,
+    `One real nats-server (auth timeout ${authTimeouts.join(', ') || '?'} s, trellisNatsLimits; one NATS user per sidecar pod), the built control plane (one replica, default trailing debounce of 100 ms), N sidecars running the real \`ControlPlaneClient\` (no proxy) in W worker processes, all on this machine. A change rewrites the route weights, one change a second; "change → all ACKed" is the file write until the last sidecar's ACK of the new version reached a NATS subscriber on the status subjects (where the control plane receives it), p50/p99/max over the K changes; "per-sidecar ACK" is every sidecar's write → ACK received; "change → all applied" is the write until the last sidecar applied it (in its worker); "write → compiled / published" are the control plane's log times of the version compiled and its update published. The resync storm is a nats-server restart, from the restart call until every sidecar is reconnected and confirmed on the newest version (a sync answer, or the control plane's head announcement). CPU seconds count from the control plane being up (control plane) and from the workers starting their sidecars (simulation) until after the storm; "changes" is the simulation's CPU during the K changes alone. Targets: N=1,000 p99 ≤ 250 ms; N=10,000 p99 ≤ 2 s, resync storm ≤ 10 s, control plane RSS ≤ 500 MB.`,
     '',
     ...markdownTable(rows.map(tableCells)),
     '',

@@ -9,10 +9,11 @@ import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CONTROL_PLANE_NATS_USER,
-  SIDECAR_NATS_USER,
+  sidecarNatsUser,
   trellisNatsLimits,
   trellisNatsUsers,
 } from '@trellis/control-plane-delivery';
+import type { SidecarNatsCredentials } from '@trellis/control-plane-delivery';
 import { startNatsServer } from '@trellis/testing';
 import type { NatsServerHandle } from '@trellis/testing';
 
@@ -38,16 +39,12 @@ interface ProcessSpec {
   readonly ready: string;
 }
 
-const passwords = {
-  controlPlanePassword: randomBytes(18).toString('base64url'),
-  sidecarPassword: randomBytes(18).toString('base64url'),
-};
+const NAMESPACE = 'shop';
+const newPassword = () => randomBytes(18).toString('base64url');
+const controlPlanePassword = newPassword();
+/** One NATS user per sidecar pod, each with its own password: see sidecar(). */
+const sidecarUsers: SidecarNatsCredentials[] = [];
 const natsUrl = `nats://127.0.0.1:${ports.nats}`;
-const sidecarEnv = {
-  TRELLIS_NATS_URL: natsUrl,
-  TRELLIS_NATS_USER: SIDECAR_NATS_USER,
-  TRELLIS_NATS_PASSWORD: passwords.sidecarPassword,
-};
 
 function sidecar(
   pod: string,
@@ -55,12 +52,14 @@ function sidecar(
   adminPort: number,
   args: readonly string[],
 ): ProcessSpec {
+  const password = newPassword();
+  sidecarUsers.push({ namespace: NAMESPACE, pod, password });
   return {
     name: pod,
     args: [
       'dist/apps/sidecar/main.js',
       '--namespace',
-      'shop',
+      NAMESPACE,
       '--pod',
       pod,
       '--service',
@@ -71,7 +70,11 @@ function sidecar(
       `127.0.0.1:${adminPort}`,
       ...args,
     ],
-    env: sidecarEnv,
+    env: {
+      TRELLIS_NATS_URL: natsUrl,
+      TRELLIS_NATS_USER: sidecarNatsUser(NAMESPACE, pod),
+      TRELLIS_NATS_PASSWORD: password,
+    },
     ready: `http://127.0.0.1:${adminPort}/ready`,
   };
 }
@@ -91,7 +94,7 @@ const processes: ProcessSpec[] = [
     env: {
       TRELLIS_NATS_URL: natsUrl,
       TRELLIS_NATS_USER: CONTROL_PLANE_NATS_USER,
-      TRELLIS_NATS_PASSWORD: passwords.controlPlanePassword,
+      TRELLIS_NATS_PASSWORD: controlPlanePassword,
     },
     ready: `http://127.0.0.1:${ports.controlPlaneApi}/readyz`,
   },
@@ -204,7 +207,7 @@ process.on('SIGTERM', () => void stopAll(0));
 try {
   nats = await startNatsServer({
     port: ports.nats,
-    users: trellisNatsUsers(passwords),
+    users: trellisNatsUsers({ controlPlanePassword, sidecars: sidecarUsers }),
     // The mesh's limits (auth timeout, write deadline, connections) as a deployment sets them.
     limits: trellisNatsLimits(processes.length),
     serverName: 'trellis-demo',
@@ -212,7 +215,7 @@ try {
     ownProcessGroup: true,
   });
   console.log(
-    `[demo] nats-server ${nats.url} (authentication on: users ${CONTROL_PLANE_NATS_USER}, ${SIDECAR_NATS_USER})`,
+    `[demo] nats-server ${nats.url} (authentication on: users ${CONTROL_PLANE_NATS_USER}, ${sidecarUsers.map((u) => sidecarNatsUser(u.namespace, u.pod)).join(', ')})`,
   );
   for (const spec of processes) {
     const child = spawn(process.execPath, spec.args, {

@@ -17,6 +17,11 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { buildSnapshot } from '@trellis/config';
 import type { Resource, Snapshot } from '@trellis/config';
 import {
+  CONTROL_PLANE_NATS_USER,
+  sidecarNatsUser,
+  trellisNatsUsers,
+} from '@trellis/control-plane-delivery';
+import {
   CONTROL_PLANE_QUEUE,
   decodeProxyStatus,
   decodeTelemetrySummary,
@@ -290,25 +295,12 @@ describe('trellis-sidecar --concurrency 2 (built binary)', () => {
   });
 });
 
-/** The NATS users of docs/protocol.md § Security, as the control plane and sidecars use them. */
-const PROTOCOL_USERS = [
-  {
-    user: 'control-plane',
-    permissions: {
-      publish: { allow: ['trellis.v1.config.updates', '_INBOX.>'] },
-      subscribe: {
-        allow: ['trellis.v1.sync', 'trellis.v1.status.>', 'trellis.v1.telemetry.>', '_INBOX.>'],
-      },
-    },
-  },
-  {
-    user: 'sidecar',
-    permissions: {
-      publish: { allow: ['trellis.v1.sync', 'trellis.v1.status.>', 'trellis.v1.telemetry.>'] },
-      subscribe: { allow: ['trellis.v1.config.updates', '_INBOX.>'] },
-    },
-  },
-];
+/** The sidecar's pod, and the mesh's NATS users (docs/protocol.md § Security) for it. */
+const POD = { namespace: 'shop', pod: 'checkout-1' };
+const NATS_USERS = trellisNatsUsers({
+  controlPlanePassword: 'e2e-control-plane',
+  sidecars: [{ ...POD, password: 'e2e-sidecar' }],
+});
 
 /** The status of one GET to the sidecar's listener on its own connection. */
 function getStatus(port: number, host: string): Promise<number> {
@@ -352,11 +344,11 @@ describe('trellis-sidecar --concurrency 2 --nats (built binary)', () => {
     ).workers.map((w) => w.version);
 
   beforeAll(async () => {
-    nats = await startNatsServer({ users: PROTOCOL_USERS, jetstream: false });
-    const cp = nats.users['control-plane']!;
+    nats = await startNatsServer({ users: NATS_USERS, jetstream: false });
+    const cp = nats.users[CONTROL_PLANE_NATS_USER]!;
     controlPlane = await connect({ servers: nats.url, user: cp.user, pass: cp.password });
     // A stand-in control plane: answers every sync with the latest snapshot, records statuses.
-    controlPlane.subscribe(subjects.sync, {
+    controlPlane.subscribe(subjects.allSync, {
       queue: CONTROL_PLANE_QUEUE,
       callback: (_error, msg) => {
         syncRequests += 1;
@@ -375,7 +367,7 @@ describe('trellis-sidecar --concurrency 2 --nats (built binary)', () => {
     const [outbound, adminPort] = [await getFreePort(), await getFreePort()];
     outboundPort = outbound;
     admin = `http://127.0.0.1:${adminPort}`;
-    const sc = nats.users['sidecar']!;
+    const sc = nats.users[sidecarNatsUser(POD.namespace, POD.pod)]!;
     sidecar = spawn(
       process.execPath,
       [
@@ -383,9 +375,9 @@ describe('trellis-sidecar --concurrency 2 --nats (built binary)', () => {
         '--nats',
         nats.url,
         '--namespace',
-        'shop',
+        POD.namespace,
         '--pod',
-        'checkout-1',
+        POD.pod,
         '--service',
         'checkout',
         '--state-file',
@@ -423,7 +415,7 @@ describe('trellis-sidecar --concurrency 2 --nats (built binary)', () => {
     const users = (connz.body as { connections: { authorized_user?: string }[] }).connections.map(
       (c) => c.authorized_user,
     );
-    expect(users.filter((u) => u === 'sidecar')).toHaveLength(1);
+    expect(users.filter((u) => u === sidecarNatsUser(POD.namespace, POD.pod))).toHaveLength(1);
     expect([syncRequests, acks(1)]).toEqual([1, 1]);
   });
 

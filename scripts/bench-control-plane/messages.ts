@@ -1,6 +1,16 @@
 // The IPC messages between the control-plane benchmark (scripts/bench-control-plane.ts) and its
 // sidecar-simulation workers (sidecar-worker.ts), and the clock both sides time events with.
 
+/** The simulated sidecars' namespace; pods are named `sc-<index>`. */
+export const BENCH_NAMESPACE = 'bench';
+
+/** One simulated sidecar: its pod and its own NATS user. */
+export interface SidecarLogin {
+  readonly pod: string;
+  readonly user: string;
+  readonly password: string;
+}
+
 /** Wall-clock ms comparable across processes on one machine, from a monotonic source. */
 export function benchNow(): number {
   return performance.timeOrigin + performance.now();
@@ -10,11 +20,8 @@ export type ToWorker =
   | {
       readonly type: 'start';
       readonly servers: string;
-      readonly user: string;
-      readonly password: string;
-      /** Index of this worker's first sidecar; pods are named `sc-<index>`. */
-      readonly first: number;
-      readonly count: number;
+      /** This worker's sidecars. */
+      readonly sidecars: readonly SidecarLogin[];
       /** Sidecars started at once; the next batch waits until these are connected. */
       readonly batch: number;
       readonly connectTimeoutMs: number;

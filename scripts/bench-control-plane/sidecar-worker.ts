@@ -4,7 +4,7 @@
 import type { Snapshot } from '@trellis/config';
 import { ControlPlaneClient } from '@trellis/sidecar-delivery';
 import type { DeliveryLogger } from '@trellis/sidecar-delivery';
-import { benchNow } from './messages.js';
+import { BENCH_NAMESPACE, benchNow } from './messages.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
 /** Versions remembered per sidecar; the benchmark only asks about recent ones. */
@@ -38,17 +38,18 @@ function delay(ms: number): Promise<void> {
 }
 
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
-  for (let from = 0; from < message.count; from += message.batch) {
+  const { sidecars } = message;
+  for (let from = 0; from < sidecars.length; from += message.batch) {
     const batch: Sim[] = [];
-    for (let i = from; i < Math.min(from + message.batch, message.count); i++) {
+    for (const { pod, user, password } of sidecars.slice(from, from + message.batch)) {
       const applies: [number, number][] = [];
       const client = new ControlPlaneClient({
         servers: message.servers,
-        user: message.user,
-        password: message.password,
+        user,
+        password,
         identity: {
-          namespace: 'bench',
-          pod: `sc-${message.first + i}`,
+          namespace: BENCH_NAMESPACE,
+          pod,
           service: 'catalog',
           role: 'sidecar',
           labels: {},
@@ -71,7 +72,7 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       if (benchNow() > deadline) {
         const connected = batch.filter((s) => s.client.connected).length;
         throw new Error(
-          `only ${connected} of a batch of ${batch.length} sidecars (from sc-${message.first + from}) connected to NATS within ${message.connectTimeoutMs} ms`,
+          `only ${connected} of a batch of ${batch.length} sidecars (from ${sidecars[from]?.pod}) connected to NATS within ${message.connectTimeoutMs} ms`,
         );
       }
       await delay(10);

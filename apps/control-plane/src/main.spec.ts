@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { encodeMessage, decodeSyncReply, subjects } from '@trellis/mesh-protocol';
+import { decodeSyncReply, encodeMessage, inboxPrefix, subjects } from '@trellis/mesh-protocol';
 import type { ProxyIdentity } from '@trellis/mesh-protocol';
 import {
   CONTROL_PLANE_NATS_USER,
-  SIDECAR_NATS_USER,
+  sidecarNatsUser,
   trellisNatsUsers,
 } from '@trellis/control-plane-delivery';
 import {
@@ -26,7 +26,10 @@ import {
 
 afterAll(stopAllNatsServers);
 
-const passwords = { controlPlanePassword: 'cp-pass', sidecarPassword: 'sc-pass' };
+const passwords = {
+  controlPlanePassword: 'cp-pass',
+  sidecars: [{ namespace: 'shop', pod: 'web-1', password: 'sc-pass' }],
+};
 const main = join(import.meta.dirname, 'main.ts');
 const service = `apiVersion: trellis.dev/v1alpha1
 kind: Service
@@ -98,8 +101,9 @@ describe('trellis-control-plane', () => {
 
         const sidecar = await connect({
           servers: nats.url,
-          user: SIDECAR_NATS_USER,
-          pass: passwords.sidecarPassword,
+          user: sidecarNatsUser('shop', 'web-1'),
+          pass: 'sc-pass',
+          inboxPrefix: inboxPrefix('shop', 'web-1'),
         });
         const proxy: ProxyIdentity = {
           namespace: 'shop',
@@ -111,9 +115,13 @@ describe('trellis-control-plane', () => {
         };
         const reply = decodeSyncReply(
           (
-            await sidecar.request(subjects.sync, encodeMessage({ proxy, version: 0, hash: '' }), {
-              timeout: 5_000,
-            })
+            await sidecar.request(
+              subjects.sync('shop', 'web-1'),
+              encodeMessage({ proxy, version: 0, hash: '' }),
+              {
+                timeout: 5_000,
+              },
+            )
           ).data,
         );
         if (reply.kind !== 'full') throw new Error(`expected a full reply, got ${reply.kind}`);

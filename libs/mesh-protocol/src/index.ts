@@ -29,10 +29,14 @@ export {
   KV_LEADER_BUCKET,
   KV_LEADER_KEY,
   SUBJECT_PREFIX,
+  inboxPrefix,
   isSubjectToken,
   parseProxySubject,
   subjects,
 } from './subjects.js';
+export type { ProxySubjectKind } from './subjects.js';
+export { readProxyMessage } from './proxy-message.js';
+export type { FromProxy } from './proxy-message.js';
 export { applyConfigUpdate, makeConfigUpdate } from './increments.js';
 export {
   LATENCY_BUCKET_COUNT,

@@ -11,7 +11,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
 export type ProxyRole = 'sidecar' | 'gateway';
 
-/** Who a sidecar is. `namespace` and `pod` also appear in its status subject and must match. */
+/** Who a sidecar is. `namespace` and `pod` also appear in its subjects and must match them. */
 export interface ProxyIdentity {
   readonly namespace: string;
   readonly pod: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSubjectToken, parseProxySubject, subjects } from './subjects.js';
+import { inboxPrefix, isSubjectToken, parseProxySubject, subjects } from './subjects.js';
 
 describe('subjects', () => {
   it('build and parse per-proxy subjects', () => {
@@ -9,6 +9,18 @@ describe('subjects', () => {
     expect(parseProxySubject(subject, 'telemetry')).toBeUndefined();
     expect(parseProxySubject('trellis.v1.status.shop', 'status')).toBeUndefined();
     expect(parseProxySubject('trellis.v2.status.shop.x', 'status')).toBeUndefined();
+  });
+
+  it('give each pod its own sync subject, under the control plane’s wildcard', () => {
+    const subject = subjects.sync('shop', 'web-1');
+    expect(subject).toBe('trellis.v1.sync.shop.web-1');
+    expect(subject.startsWith(subjects.allSync.slice(0, -1))).toBe(true);
+    expect(parseProxySubject(subject, 'sync')).toEqual(['shop', 'web-1']);
+    expect(parseProxySubject(subjects.telemetry('shop', 'web-1'), 'sync')).toBeUndefined();
+  });
+
+  it('give each pod its own reply inbox prefix', () => {
+    expect(inboxPrefix('shop', 'web-1')).toBe('_INBOX.shop.web-1');
   });
 
   it('accept only tokens without dots, wildcards or spaces', () => {

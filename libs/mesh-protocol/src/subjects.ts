@@ -5,8 +5,13 @@
 export const SUBJECT_PREFIX = 'trellis.v1';
 
 export const subjects = {
-  /** Request/reply, queue group `control-plane`: a sidecar asks for the full config. */
-  sync: `${SUBJECT_PREFIX}.sync`,
+  /**
+   * Request/reply, queue group `control-plane`: a sidecar asks for the full config on
+   * `trellis.v1.sync.<namespace>.<pod>` (per pod, so its NATS user may publish on its own only).
+   */
+  sync: (namespace: string, pod: string): string => `${SUBJECT_PREFIX}.sync.${namespace}.${pod}`,
+  /** Every sync request, for the control plane's queue subscription. */
+  allSync: `${SUBJECT_PREFIX}.sync.>`,
   /** Broadcast: each new config version as an increment over its base version. */
   configUpdates: `${SUBJECT_PREFIX}.config.updates`,
   /** A sidecar's ACK/NACK/heartbeat/goodbye: `trellis.v1.status.<namespace>.<pod>`. */
@@ -34,10 +39,21 @@ export function isSubjectToken(value: string): boolean {
   return value.length > 0 && value.length <= 253 && /^[A-Za-z0-9_-]+$/.test(value);
 }
 
-/** `[namespace, pod]` of a status or telemetry subject, or undefined when it is not one. */
+/**
+ * Prefix of a sidecar's reply inboxes (nats.js `connect({ inboxPrefix })`): `_INBOX.<namespace>.<pod>`,
+ * so its NATS user may subscribe to its own replies only.
+ */
+export function inboxPrefix(namespace: string, pod: string): string {
+  return `_INBOX.${namespace}.${pod}`;
+}
+
+/** The per-proxy subjects: `trellis.v1.<kind>.<namespace>.<pod>`. */
+export type ProxySubjectKind = 'sync' | 'status' | 'telemetry';
+
+/** `[namespace, pod]` of a per-proxy subject of `kind`, or undefined when it is not one. */
 export function parseProxySubject(
   subject: string,
-  kind: 'status' | 'telemetry',
+  kind: ProxySubjectKind,
 ): [string, string] | undefined {
   const parts = subject.split('.');
   if (parts.length !== 5 || `${parts[0]}.${parts[1]}` !== SUBJECT_PREFIX || parts[2] !== kind)

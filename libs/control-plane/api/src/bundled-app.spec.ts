@@ -12,10 +12,10 @@ import type { Client, ServiceError } from '@grpc/grpc-js';
 import { connect } from '@nats-io/transport-node';
 import {
   CONTROL_PLANE_NATS_USER,
-  SIDECAR_NATS_USER,
+  sidecarNatsUser,
   trellisNatsUsers,
 } from '@trellis/control-plane-delivery';
-import { decodeSyncReply, encodeMessage, subjects } from '@trellis/mesh-protocol';
+import { decodeSyncReply, encodeMessage, inboxPrefix, subjects } from '@trellis/mesh-protocol';
 import type { ProxyIdentity } from '@trellis/mesh-protocol';
 import {
   getFreePort,
@@ -29,7 +29,10 @@ import { controlPlaneService } from './proto.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const bundle = join(root, 'dist/apps/control-plane/main.js');
-const passwords = { controlPlanePassword: 'cp-pass', sidecarPassword: 'sc-pass' };
+const passwords = {
+  controlPlanePassword: 'cp-pass',
+  sidecars: [{ namespace: 'shop', pod: 'web-1', password: 'sc-pass' }],
+};
 const service = `apiVersion: trellis.dev/v1alpha1
 kind: Service
 metadata: {name: web, namespace: shop}
@@ -96,8 +99,9 @@ describe('the bundled control plane', () => {
 
       const sidecar = await connect({
         servers: nats.url,
-        user: SIDECAR_NATS_USER,
-        pass: passwords.sidecarPassword,
+        user: sidecarNatsUser('shop', 'web-1'),
+        pass: 'sc-pass',
+        inboxPrefix: inboxPrefix('shop', 'web-1'),
       });
       const proxy: ProxyIdentity = {
         namespace: 'shop',
@@ -109,9 +113,13 @@ describe('the bundled control plane', () => {
       };
       const reply = decodeSyncReply(
         (
-          await sidecar.request(subjects.sync, encodeMessage({ proxy, version: 0, hash: '' }), {
-            timeout: 5_000,
-          })
+          await sidecar.request(
+            subjects.sync('shop', 'web-1'),
+            encodeMessage({ proxy, version: 0, hash: '' }),
+            {
+              timeout: 5_000,
+            },
+          )
         ).data,
       );
       if (reply.kind !== 'full') throw new Error(`expected a full reply, got ${reply.kind}`);

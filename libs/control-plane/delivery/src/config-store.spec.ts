@@ -7,7 +7,7 @@ import { KV_CONFIG_BUCKET, KV_CONFIG_KEY } from '@trellis/mesh-protocol';
 import { stopAllNatsServers } from '@trellis/testing';
 import type { NatsServerHandle } from '@trellis/testing';
 import { recordingLogger, snapshotOf } from '../testing/fixtures.js';
-import { PASSWORDS, startMeshNats, until } from '../testing/harness.js';
+import { CONTROL_PLANE_PASSWORD, startMeshNats, until } from '../testing/harness.js';
 import { ConfigStore, decodeStoredSnapshot, encodeStoredSnapshot } from './config-store.js';
 import type { StoredChange } from './config-store.js';
 import { checkBucketOptions, openBucket } from './kv-buckets.js';
@@ -41,7 +41,7 @@ async function openStore(options: OpenOptions = {}): Promise<ConfigStore> {
   const nc = await connect({
     servers: nats.url,
     user: CONTROL_PLANE_NATS_USER,
-    pass: PASSWORDS.controlPlanePassword,
+    pass: CONTROL_PLANE_PASSWORD,
   });
   connections.push(nc);
   const kv = await openBucket(jetstream(nc), KV_CONFIG_BUCKET, { history: 2, replicas: 1 });

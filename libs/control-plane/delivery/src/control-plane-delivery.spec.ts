@@ -11,14 +11,13 @@ import type { NatsServerHandle } from '@trellis/testing';
 import { snapshotOf } from '../testing/fixtures.js';
 import type { FakeSidecar } from '../testing/fake-sidecar.js';
 import {
-  PASSWORDS,
   connectSidecar,
+  sidecarCredentials,
   startMeshNats,
   startReplica,
   until,
 } from '../testing/harness.js';
 import type { Replica } from '../testing/harness.js';
-import { SIDECAR_NATS_USER } from './nats-users.js';
 import { UNAVAILABLE_REASON } from './sync-responder.js';
 
 afterAll(stopAllNatsServers);
@@ -166,7 +165,7 @@ describe('ControlPlaneDelivery over NATS', () => {
     expect(await metric(r, 'trellis_control_plane_resync_requests_total')).toBe(1);
   });
 
-  it('answers bad sync requests with the ProtocolError code, ignores bad status, counts both, and carries on', async () => {
+  it('answers bad sync requests (unreadable, or naming another proxy than its subject) with the ProtocolError code, ignores bad status, counts both, and carries on', async () => {
     const r = await replica({ replicaId: 'cp-0', maxMessageBytes: 64 * 1024 });
     r.delivery.offer(v1);
     await until('version 1 stored', () => r.delivery.latest?.version === 1);
@@ -174,24 +173,33 @@ describe('ControlPlaneDelivery over NATS', () => {
     await good.sync();
     await until('web-1 SYNCED', () => r.delivery.tracker.get('shop', 'web-1')?.state === 'SYNCED');
 
-    const raw = await connect({
-      servers: nats.url,
-      user: SIDECAR_NATS_USER,
-      pass: PASSWORDS.sidecarPassword,
-    });
+    // web-1's own NATS user, misbehaving on its own subjects (the only ones it may publish on).
+    const { user, password, inboxPrefix } = sidecarCredentials('web-1');
+    const raw = await connect({ servers: nats.url, user, pass: password, inboxPrefix });
     cleanup.push(() => raw.close());
+    const web1Sync = subjects.sync('shop', 'web-1');
     const ask = async (data: Uint8Array): Promise<SyncReply> =>
-      decodeSyncReply((await raw.request(subjects.sync, data, { timeout: 5_000 })).data);
+      decodeSyncReply((await raw.request(web1Sync, data, { timeout: 5_000 })).data);
     const text = (s: string) => new TextEncoder().encode(s);
     const malformed = await ask(text('{not json'));
     const invalid = await ask(
       text(JSON.stringify({ proxy: { namespace: 'shop' }, version: 1, hash: '' })),
     );
     const tooLarge = await ask(new Uint8Array(100 * 1024).fill(32));
+    const impostorSync = await ask(
+      encodeMessage({ proxy: { ...good.identity, pod: 'web-2' }, version: 0, hash: '' }),
+    );
     expect(
-      [malformed, invalid, tooLarge].map((reply) => reply.kind === 'error' && reply.code),
-    ).toEqual(['TRL_PROTO_MALFORMED', 'TRL_PROTO_INVALID', 'TRL_PROTO_TOO_LARGE']);
-    raw.publish(subjects.sync, encodeMessage({ proxy: good.identity, version: 0, hash: '' }));
+      [malformed, invalid, tooLarge, impostorSync].map(
+        (reply) => reply.kind === 'error' && reply.code,
+      ),
+    ).toEqual([
+      'TRL_PROTO_MALFORMED',
+      'TRL_PROTO_INVALID',
+      'TRL_PROTO_TOO_LARGE',
+      'TRL_PROTO_IDENTITY_MISMATCH',
+    ]);
+    raw.publish(web1Sync, encodeMessage({ proxy: good.identity, version: 0, hash: '' }));
     const impostor: ProxyStatus = {
       proxy: { ...good.identity, pod: 'web-2' },
       kind: 'nack',
@@ -222,16 +230,19 @@ describe('ControlPlaneDelivery over NATS', () => {
     expect(await rejected('sync', 'TRL_PROTO_MALFORMED')).toBe(1);
     expect(await rejected('sync', 'TRL_PROTO_INVALID')).toBe(1);
     expect(await rejected('sync', 'TRL_PROTO_TOO_LARGE')).toBe(1);
+    expect(await rejected('sync', 'TRL_PROTO_IDENTITY_MISMATCH')).toBe(1);
     await until(
       'the reply-less request counted',
       async () => (await rejected('sync', 'TRL_PROTO_NO_REPLY')) === 1,
     );
     expect(await rejected('status', 'TRL_PROTO_IDENTITY_MISMATCH')).toBe(1);
     expect(await rejected('status', 'TRL_PROTO_MALFORMED')).toBe(1);
-    expect(await metric(r, 'trellis_control_plane_sync_requests_total{reply="error"}')).toBe(3);
+    expect(await metric(r, 'trellis_control_plane_sync_requests_total{reply="error"}')).toBe(4);
     expect(
-      r.log.lines.filter((l) => l.fields['code'] === 'TRL_PROTO_IDENTITY_MISMATCH'),
-    ).toHaveLength(1);
+      r.log.lines
+        .filter((l) => l.fields['code'] === 'TRL_PROTO_IDENTITY_MISMATCH')
+        .map((l) => l.message),
+    ).toEqual(['sync request refused', 'status message refused']);
 
     // Nothing else moved: web-1 is still SYNCED, no web-2 appeared, and delivery goes on.
     expect(r.delivery.tracker.list().map((p) => [p.key, p.state])).toEqual([

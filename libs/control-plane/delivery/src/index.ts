@@ -57,8 +57,13 @@ export {
   trellisNatsLimits,
 } from './nats-limits.js';
 export type { TrellisNatsLimits } from './nats-limits.js';
-export { CONTROL_PLANE_NATS_USER, SIDECAR_NATS_USER, trellisNatsUsers } from './nats-users.js';
-export type { NatsSubjectPermission, TrellisNatsPasswords, TrellisNatsUser } from './nats-users.js';
+export { CONTROL_PLANE_NATS_USER, sidecarNatsUser, trellisNatsUsers } from './nats-users.js';
+export type {
+  NatsSubjectPermission,
+  SidecarNatsCredentials,
+  TrellisNatsUser,
+  TrellisNatsUsersOptions,
+} from './nats-users.js';
 export { listenToStatus, readStatusMessage } from './status-listener.js';
 export type { StatusListenerOptions } from './status-listener.js';
 export {

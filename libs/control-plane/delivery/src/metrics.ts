@@ -28,9 +28,15 @@ export type RejectionCode =
 export type StoreWriteOutcome = 'written' | 'conflict' | 'too_large' | 'error';
 
 const REPLY_KINDS: readonly SyncReplyKind[] = ['full', 'current', 'unavailable', 'error'];
-/** The refusals each subject can produce (a status has no reply; a request names no subject identity). */
+/** The refusals each subject can produce (a status has no reply to miss). */
 const REJECTIONS: Readonly<Record<RejectedSubject, readonly RejectionCode[]>> = {
-  sync: ['TRL_PROTO_TOO_LARGE', 'TRL_PROTO_MALFORMED', 'TRL_PROTO_INVALID', 'TRL_PROTO_NO_REPLY'],
+  sync: [
+    'TRL_PROTO_TOO_LARGE',
+    'TRL_PROTO_MALFORMED',
+    'TRL_PROTO_INVALID',
+    'TRL_PROTO_IDENTITY_MISMATCH',
+    'TRL_PROTO_NO_REPLY',
+  ],
   status: [
     'TRL_PROTO_TOO_LARGE',
     'TRL_PROTO_MALFORMED',

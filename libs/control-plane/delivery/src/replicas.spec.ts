@@ -15,14 +15,15 @@ import { stopAllNatsServers } from '@trellis/testing';
 import type { NatsServerHandle } from '@trellis/testing';
 import { snapshotOf } from '../testing/fixtures.js';
 import {
-  PASSWORDS,
+  CONTROL_PLANE_PASSWORD,
   connectSidecar,
+  sidecarCredentials,
   startMeshNats,
   startReplica,
   until,
 } from '../testing/harness.js';
 import type { Replica } from '../testing/harness.js';
-import { CONTROL_PLANE_NATS_USER, SIDECAR_NATS_USER } from './nats-users.js';
+import { CONTROL_PLANE_NATS_USER } from './nats-users.js';
 
 afterAll(stopAllNatsServers);
 
@@ -55,11 +56,8 @@ async function pushes(r: Replica): Promise<number> {
 
 /** Every update published, as [version, hash], from a sidecar-user subscription. */
 async function observeUpdates(): Promise<[number, string][]> {
-  const nc = await connect({
-    servers: nats.url,
-    user: SIDECAR_NATS_USER,
-    pass: PASSWORDS.sidecarPassword,
-  });
+  const { user, password } = sidecarCredentials('web-2');
+  const nc = await connect({ servers: nats.url, user, pass: password });
   cleanup.push(() => nc.close());
   const seen: [number, string][] = [];
   nc.subscribe(subjects.configUpdates, {
@@ -102,7 +100,7 @@ describe('control-plane replicas', () => {
     const thief = await connect({
       servers: nats.url,
       user: CONTROL_PLANE_NATS_USER,
-      pass: PASSWORDS.controlPlanePassword,
+      pass: CONTROL_PLANE_PASSWORD,
     });
     cleanup.push(() => thief.close());
     const lease = await new Kvm(jetstream(thief)).open(KV_LEADER_BUCKET);

@@ -6,7 +6,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import {
   ProtocolError,
   decodeProxyStatus,
-  parseProxySubject,
+  readProxyMessage,
   subjects,
 } from '@trellis/mesh-protocol';
 import type { ProxyStatus } from '@trellis/mesh-protocol';
@@ -20,28 +20,7 @@ export function readStatusMessage(
   data: Uint8Array,
   maxBytes: number,
 ): ProxyStatus | ProtocolError {
-  const tokens = parseProxySubject(subject, 'status');
-  if (!tokens)
-    return new ProtocolError(
-      'TRL_PROTO_INVALID',
-      `status subject ${subject} is not trellis.v1.status.<namespace>.<pod>`,
-    );
-  let status: ProxyStatus;
-  try {
-    status = decodeProxyStatus(data, maxBytes);
-  } catch (error) {
-    return error instanceof ProtocolError
-      ? error
-      : new ProtocolError('TRL_PROTO_MALFORMED', String(error));
-  }
-  const [namespace, pod] = tokens;
-  if (status.proxy.namespace !== namespace || status.proxy.pod !== pod) {
-    return new ProtocolError(
-      'TRL_PROTO_IDENTITY_MISMATCH',
-      `status on ${subject} claims to be from ${status.proxy.namespace}/${status.proxy.pod}`,
-    );
-  }
-  return status;
+  return readProxyMessage('status', subject, data, (bytes) => decodeProxyStatus(bytes, maxBytes));
 }
 
 export interface StatusListenerOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeMessage } from '@trellis/mesh-protocol';
+import { encodeMessage, subjects } from '@trellis/mesh-protocol';
 import type { ProxyIdentity, SyncRequest } from '@trellis/mesh-protocol';
 import { snapshotOf } from '../testing/fixtures.js';
 import { UNAVAILABLE_REASON, readSyncRequest, syncReplyFor } from './sync-responder.js';
@@ -47,8 +47,10 @@ describe('syncReplyFor', () => {
 });
 
 describe('readSyncRequest', () => {
-  it('reads a request', () => {
-    expect(readSyncRequest(encodeMessage(request(2, 'h')), 1_000)).toEqual({
+  const web1 = subjects.sync('shop', 'web-1');
+
+  it('reads a request sent on its proxy’s own subject', () => {
+    expect(readSyncRequest(web1, encodeMessage(request(2, 'h')), 1_000)).toEqual({
       request: request(2, 'h'),
     });
   });
@@ -58,7 +60,17 @@ describe('readSyncRequest', () => {
       text('{'),
       text('{"proxy":{},"version":1,"hash":""}'),
       new Uint8Array(2_000),
-    ].map((data) => readSyncRequest(data, 1_000).error?.code);
+    ].map((data) => readSyncRequest(web1, data, 1_000).error?.code);
     expect(codes).toEqual(['TRL_PROTO_MALFORMED', 'TRL_PROTO_INVALID', 'TRL_PROTO_TOO_LARGE']);
+  });
+
+  it('refuses a request naming another proxy than its subject, as a status would be', () => {
+    const bytes = encodeMessage(request(2, 'h'));
+    expect(
+      [subjects.sync('shop', 'web-2'), subjects.sync('blog', 'web-1')].map(
+        (subject) => readSyncRequest(subject, bytes, 1_000).error?.code,
+      ),
+    ).toEqual(['TRL_PROTO_IDENTITY_MISMATCH', 'TRL_PROTO_IDENTITY_MISMATCH']);
+    expect(readSyncRequest(`${web1}.extra`, bytes, 1_000).error?.code).toBe('TRL_PROTO_INVALID');
   });
 });

@@ -1,7 +1,8 @@
-// Answers `trellis.v1.sync` (queue group `control-plane`: one replica answers each request) from
-// the newest stored snapshot: `full`, `current`, `unavailable` before any config was stored, or
-// `error` with the ProtocolError code for a request it cannot read. A bad request is answered and
-// counted, never thrown; a good one announces its proxy to the tracker.
+// Answers `trellis.v1.sync.<namespace>.<pod>` (queue group `control-plane`: one replica answers
+// each request) from the newest stored snapshot: `full`, `current`, `unavailable` before any
+// config was stored, or `error` with the ProtocolError code for a request it cannot read or that
+// names another proxy than its subject (TRL_PROTO_IDENTITY_MISMATCH, as for statuses). A bad
+// request is answered and counted, never thrown; a good one announces its proxy to the tracker.
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Snapshot } from '@trellis/config';
 import {
@@ -9,6 +10,7 @@ import {
   ProtocolError,
   decodeSyncRequest,
   encodeMessage,
+  readProxyMessage,
   subjects,
 } from '@trellis/mesh-protocol';
 import type { SyncReply, SyncRequest } from '@trellis/mesh-protocol';
@@ -22,18 +24,12 @@ export type ReadRequest =
   | { readonly request: SyncRequest; readonly error?: undefined }
   | { readonly request?: undefined; readonly error: ProtocolError };
 
-/** Pure: the request in `data`, or the ProtocolError refusing it. */
-export function readSyncRequest(data: Uint8Array, maxBytes: number): ReadRequest {
-  try {
-    return { request: decodeSyncRequest(data, maxBytes) };
-  } catch (error) {
-    return {
-      error:
-        error instanceof ProtocolError
-          ? error
-          : new ProtocolError('TRL_PROTO_MALFORMED', String(error)),
-    };
-  }
+/** Pure: the request in a message on `subject`, or the ProtocolError refusing it. */
+export function readSyncRequest(subject: string, data: Uint8Array, maxBytes: number): ReadRequest {
+  const read = readProxyMessage('sync', subject, data, (bytes) =>
+    decodeSyncRequest(bytes, maxBytes),
+  );
+  return read instanceof ProtocolError ? { error: read } : { request: read };
 }
 
 /** Pure: the reply to a readable request, given the newest stored snapshot. */
@@ -73,11 +69,14 @@ export function serveSyncRequests(nc: NatsConnection, options: SyncResponderOpti
   };
 
   const answer = async (msg: Msg): Promise<void> => {
-    const read = readSyncRequest(msg.data, maxBytes);
+    const read = readSyncRequest(msg.subject, msg.data, maxBytes);
     if (read.error) {
       metrics.syncRequests.inc({ reply: 'error' });
       metrics.reject('sync', read.error.code);
-      log.warn({ code: read.error.code, reason: read.error.message }, 'sync request refused');
+      log.warn(
+        { code: read.error.code, subject: msg.subject, reason: read.error.message },
+        'sync request refused',
+      );
       msg.respond(encodeMessage(errorReply(read.error)));
       return;
     }
@@ -95,7 +94,7 @@ export function serveSyncRequests(nc: NatsConnection, options: SyncResponderOpti
     msg.respond(reply.kind === 'full' && latest ? encodeFull(latest, reply) : encodeMessage(reply));
   };
 
-  return nc.subscribe(subjects.sync, {
+  return nc.subscribe(subjects.allSync, {
     queue: CONTROL_PLANE_QUEUE,
     callback: (err, msg: Msg) => {
       if (err) {

@@ -1,7 +1,8 @@
 // A simulated sidecar for the delivery's integration tests, written against protocol v1 with
 // raw nats.js and @trellis/mesh-protocol only (independent of the real sidecar's delivery lib):
 // it announces itself, applies increments on top of exactly its version, resyncs on a gap or a
-// hash mismatch, and ACKs or NACKs what it received on its own status subject.
+// hash mismatch, and ACKs or NACKs what it received on its own status subject. Like a real
+// sidecar it asks on its own sync subject and takes replies under its own inbox prefix.
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { buildSnapshot } from '@trellis/config';
@@ -11,6 +12,7 @@ import {
   decodeConfigUpdate,
   decodeSyncReply,
   encodeMessage,
+  inboxPrefix,
   subjects,
 } from '@trellis/mesh-protocol';
 import type { ConfigUpdate, ProxyIdentity, ProxyStatus, SyncReply } from '@trellis/mesh-protocol';
@@ -50,15 +52,17 @@ export class FakeSidecar {
   }
 
   static async connect(options: FakeSidecarOptions): Promise<FakeSidecar> {
+    const namespace = options.namespace ?? 'shop';
     const nc = await connect({
       servers: options.servers,
       user: options.user,
       pass: options.password,
+      inboxPrefix: inboxPrefix(namespace, options.pod),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 200,
     });
     const identity: ProxyIdentity = {
-      namespace: options.namespace ?? 'shop',
+      namespace,
       pod: options.pod,
       service: 'web',
       role: 'sidecar',
@@ -102,7 +106,8 @@ export class FakeSidecar {
 
   async #sync(timeoutMs: number): Promise<SyncReply> {
     const request = { proxy: this.identity, version: this.version, hash: this.current?.hash ?? '' };
-    const msg = await this.nc.request(subjects.sync, encodeMessage(request), {
+    const { namespace, pod } = this.identity;
+    const msg = await this.nc.request(subjects.sync(namespace, pod), encodeMessage(request), {
       timeout: timeoutMs,
     });
     const reply = decodeSyncReply(msg.data);

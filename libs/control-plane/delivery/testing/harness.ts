@@ -1,20 +1,40 @@
-// Integration-test harness: a real nats-server with the mesh's two users, control-plane replicas
-// on their own connections (recording logs and any permission violation), and simulated sidecars.
+// Integration-test harness: a real nats-server with the mesh's users (the control plane and one
+// per sidecar pod of MESH_SIDECAR_PODS), control-plane replicas on their own connections
+// (recording logs and any permission violation), and simulated sidecars.
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { inboxPrefix } from '@trellis/mesh-protocol';
 import { startNatsServer, waitFor } from '@trellis/testing';
 import type { NatsServerHandle } from '@trellis/testing';
 import { ControlPlaneDelivery } from '../src/control-plane-delivery.js';
 import type { ControlPlaneDeliveryOptions } from '../src/control-plane-delivery.js';
-import { CONTROL_PLANE_NATS_USER, SIDECAR_NATS_USER, trellisNatsUsers } from '../src/nats-users.js';
+import { CONTROL_PLANE_NATS_USER, sidecarNatsUser, trellisNatsUsers } from '../src/nats-users.js';
 import { FakeSidecar } from './fake-sidecar.js';
 import type { FakeSidecarOptions } from './fake-sidecar.js';
 import { recordingLogger } from './fixtures.js';
 
-export const PASSWORDS = { controlPlanePassword: 'cp-secret', sidecarPassword: 'sidecar-secret' };
+export const CONTROL_PLANE_PASSWORD = 'cp-secret';
+/** The sidecar pods (namespace `shop`) that have a NATS user on the harness's servers. */
+export const MESH_SIDECAR_PODS = ['web-1', 'web-2', 'old-1'] as const;
+
+/** User, password and inbox prefix of the sidecar in `namespace/pod`. */
+export function sidecarCredentials(pod: string, namespace = 'shop') {
+  return {
+    user: sidecarNatsUser(namespace, pod),
+    password: `sidecar-secret-${namespace}-${pod}`,
+    inboxPrefix: inboxPrefix(namespace, pod),
+  };
+}
 
 export function meshUsers() {
-  return trellisNatsUsers(PASSWORDS);
+  return trellisNatsUsers({
+    controlPlanePassword: CONTROL_PLANE_PASSWORD,
+    sidecars: MESH_SIDECAR_PODS.map((pod) => ({
+      namespace: 'shop',
+      pod,
+      password: sidecarCredentials(pod).password,
+    })),
+  });
 }
 
 export function startMeshNats(): Promise<NatsServerHandle> {
@@ -37,7 +57,7 @@ export async function startReplica(
   const nc = await connect({
     servers,
     user: CONTROL_PLANE_NATS_USER,
-    pass: PASSWORDS.controlPlanePassword,
+    pass: CONTROL_PLANE_PASSWORD,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 200,
   });
@@ -70,13 +90,8 @@ export function connectSidecar(
   pod: string,
   options: Partial<FakeSidecarOptions> = {},
 ): Promise<FakeSidecar> {
-  return FakeSidecar.connect({
-    servers,
-    user: SIDECAR_NATS_USER,
-    password: PASSWORDS.sidecarPassword,
-    pod,
-    ...options,
-  });
+  const { user, password } = sidecarCredentials(pod, options.namespace);
+  return FakeSidecar.connect({ servers, user, password, pod, ...options });
 }
 
 /** Waits (bounded) for `probe` to hold; names what it waited for when it times out. */

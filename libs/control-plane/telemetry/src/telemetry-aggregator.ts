@@ -13,7 +13,7 @@ import {
   ProtocolError,
   decodeTelemetrySummary,
   latencyQuantileMs,
-  parseProxySubject,
+  readProxyMessage,
 } from '@trellis/mesh-protocol';
 import type { ProtocolErrorCode, TelemetrySummary } from '@trellis/mesh-protocol';
 import { systemClock } from '@trellis/time';
@@ -115,21 +115,11 @@ export class TelemetryAggregator {
 
   /** Takes one message from `trellis.v1.telemetry.<namespace>.<pod>`; false when refused. */
   accept(subject: string, data: Uint8Array): boolean {
-    let summary: TelemetrySummary;
-    try {
-      const tokens = parseProxySubject(subject, 'telemetry');
-      if (!tokens) throw new ProtocolError('TRL_PROTO_INVALID', `not a telemetry subject`);
-      summary = decodeTelemetrySummary(data, this.#maxBytes);
-      const [namespace, pod] = tokens;
-      if (summary.proxy.namespace !== namespace || summary.proxy.pod !== pod)
-        throw new ProtocolError(
-          'TRL_PROTO_IDENTITY_MISMATCH',
-          `summary of ${summary.proxy.namespace}/${summary.proxy.pod} on the subject of ${namespace}/${pod}`,
-        );
-    } catch (error) {
-      const code = error instanceof ProtocolError ? error.code : 'TRL_PROTO_MALFORMED';
-      return this.#reject(code, subject, (error as Error).message);
-    }
+    const summary = readProxyMessage('telemetry', subject, data, (bytes) =>
+      decodeTelemetrySummary(bytes, this.#maxBytes),
+    );
+    if (summary instanceof ProtocolError)
+      return this.#reject(summary.code, subject, summary.message);
     const now = this.#clock.now();
     this.#expire(now);
     const key = `${summary.proxy.namespace}/${summary.proxy.pod}`;

@@ -6,11 +6,11 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { subjects } from '@trellis/mesh-protocol';
+import { inboxPrefix, subjects } from '@trellis/mesh-protocol';
 import { createApiServer } from '@trellis/control-plane-core';
 import {
   CONTROL_PLANE_NATS_USER,
-  SIDECAR_NATS_USER,
+  sidecarNatsUser,
   trellisNatsUsers,
 } from '@trellis/control-plane-delivery';
 // The test spans both sides of the protocol on purpose; the library code never does.
@@ -23,7 +23,9 @@ import { TelemetryAggregator } from './telemetry-aggregator.js';
 import { telemetryRoutes } from './telemetry-routes.js';
 import { subscribeTelemetry } from './telemetry-subscriber.js';
 
-const PASSWORDS = { controlPlanePassword: 'cp-secret', sidecarPassword: 'sidecar-secret' };
+const CONTROL_PLANE_PASSWORD = 'cp-secret';
+const PODS = ['web-1', 'web-2', 'web-3'];
+const sidecarPassword = (pod: string) => `sidecar-secret-${pod}`;
 
 type Completed = Parameters<DestinationWindows['record']>[0];
 
@@ -52,11 +54,15 @@ const cpClock = new FakeClock(0);
 const aggregator = new TelemetryAggregator({ clock: cpClock, expireAfterMs: 15_000 });
 
 beforeAll(async () => {
-  nats = await startNatsServer({ users: trellisNatsUsers(PASSWORDS), jetstream: false });
+  const users = trellisNatsUsers({
+    controlPlanePassword: CONTROL_PLANE_PASSWORD,
+    sidecars: PODS.map((pod) => ({ namespace: 'shop', pod, password: sidecarPassword(pod) })),
+  });
+  nats = await startNatsServer({ users, jetstream: false });
   const cp = await connect({
     servers: nats.url,
     user: CONTROL_PLANE_NATS_USER,
-    pass: PASSWORDS.controlPlanePassword,
+    pass: CONTROL_PLANE_PASSWORD,
   });
   connections.push(cp);
   subscribeTelemetry(cp, aggregator);
@@ -72,11 +78,12 @@ afterAll(async () => {
   await stopAllNatsServers();
 });
 
-async function sidecarConnection(): Promise<NatsConnection> {
+async function sidecarConnection(pod: string): Promise<NatsConnection> {
   const nc = await connect({
     servers: nats.url,
-    user: SIDECAR_NATS_USER,
-    pass: PASSWORDS.sidecarPassword,
+    user: sidecarNatsUser('shop', pod),
+    pass: sidecarPassword(pod),
+    inboxPrefix: inboxPrefix('shop', pod),
   });
   connections.push(nc);
   return nc;
@@ -84,7 +91,7 @@ async function sidecarConnection(): Promise<NatsConnection> {
 
 /** A sidecar's windows and publisher on a fake clock, publishing on its own NATS connection. */
 async function sidecar(pod: string) {
-  const nc = await sidecarConnection();
+  const nc = await sidecarConnection(pod);
   const clock = new FakeClock(0);
   const identity = { namespace: 'shop', pod, service: 'web' };
   const windows = new DestinationWindows({ clock, identity });
@@ -235,10 +242,12 @@ describe('telemetry over NATS', () => {
 
   it('refuses a summary a sidecar publishes for another pod, and answers 404 for it', async () => {
     const rogue = await sidecar('web-3');
-    // web-3's own summary, sent on web-4's subject (the shared sidecar user may publish it).
+    // A summary naming web-4, on web-3's own subject (the only one its NATS user may publish on).
+    const own = await rogue.publisher.summary();
+    const forged = { ...own, proxy: { ...own.proxy, pod: 'web-4' } };
     rogue.nc.publish(
-      subjects.telemetry('shop', 'web-4'),
-      new TextEncoder().encode(JSON.stringify(rogue.publisher.summary())),
+      subjects.telemetry('shop', 'web-3'),
+      new TextEncoder().encode(JSON.stringify(forged)),
     );
     await rogue.nc.flush();
     await waitFor(() => aggregator.view().rejected['TRL_PROTO_IDENTITY_MISMATCH'] === 1, {
@@ -246,9 +255,10 @@ describe('telemetry over NATS', () => {
       timeoutMs: 5_000,
     });
     rogue.publisher.stop();
-    expect(await getJson('/api/v1/telemetry/shop/web-4')).toEqual({
-      status: 404,
-      body: { error: 'no live telemetry from shop/web-4' },
-    });
+    for (const pod of ['web-3', 'web-4'])
+      expect(await getJson(`/api/v1/telemetry/shop/${pod}`)).toEqual({
+        status: 404,
+        body: { error: `no live telemetry from shop/${pod}` },
+      });
   });
 });

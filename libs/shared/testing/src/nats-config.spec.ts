@@ -86,6 +86,22 @@ describe('renderNatsConfig', () => {
     );
   });
 
+  it('renders the users of a 10,000-sidecar mesh (one user per pod, with permissions)', () => {
+    const users = Array.from({ length: 10_000 }, (_, i) => ({
+      user: `trellis-sidecar.shop.web-${i}`,
+      password: `pw-${i}`,
+      permissions: {
+        publish: { allow: [`trellis.v1.status.shop.web-${i}`], deny: ['$KV.>'] },
+        subscribe: { allow: [`_INBOX.shop.web-${i}.>`] },
+      },
+    }));
+    const text = renderNatsConfig({ ...base, users });
+    expect(text.match(/^ {6}user: /gm)).toHaveLength(10_000);
+    expect(text).toContain(
+      '      user: "trellis-sidecar.shop.web-9999"\n      password: "pw-9999"',
+    );
+  });
+
   it('renders connection limits: max_connections, write_deadline and the auth timeout', () => {
     const text = renderNatsConfig({
       ...base,

@@ -124,7 +124,7 @@ export function renderNatsConfig(spec: NatsConfigSpec): string {
       routes: spec.cluster.routePorts.map((p) => `nats-route://${LOOPBACK_HOST}:${port(p)}`),
     },
   };
-  return renderBlock(root, 0).join('\n') + '\n';
+  return renderBlock(root, 0, []).join('\n') + '\n';
 }
 
 function permissionsBlock(user: string, p: NatsUserPermissions): ConfBlock {
@@ -168,9 +168,12 @@ function port(value: number): number {
   return value;
 }
 
-function renderBlock(block: ConfBlock, depth: number): string[] {
+/**
+ * Appends `block`'s lines to `lines`. One shared array, never a spread of a nested result: a
+ * users list of 10,000 sidecars renders to ~130,000 lines, more arguments than one call takes.
+ */
+function renderBlock(block: ConfBlock, depth: number, lines: string[]): string[] {
   const pad = '  '.repeat(depth);
-  const lines: string[] = [];
   for (const [key, value] of Object.entries(block)) {
     if (value === undefined) continue;
     if (isArray(value)) {
@@ -181,14 +184,18 @@ function renderBlock(block: ConfBlock, depth: number): string[] {
         for (const item of value) {
           if (isScalar(item))
             throw new TestingError('TRL_TESTING_INVALID_OPTION', `mixed list in "${key}"`);
-          lines.push(`${pad}  {`, ...renderBlock(item, depth + 2), `${pad}  }`);
+          lines.push(`${pad}  {`);
+          renderBlock(item, depth + 2, lines);
+          lines.push(`${pad}  }`);
         }
         lines.push(`${pad}]`);
       }
     } else if (isScalar(value)) {
       lines.push(`${pad}${key}: ${scalar(key, value)}`);
     } else {
-      lines.push(`${pad}${key} {`, ...renderBlock(value, depth + 1), `${pad}}`);
+      lines.push(`${pad}${key} {`);
+      renderBlock(value, depth + 1, lines);
+      lines.push(`${pad}}`);
     }
   }
   return lines;

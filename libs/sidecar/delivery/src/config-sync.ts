@@ -18,7 +18,7 @@
 // per sidecar that missed something, not one per sidecar.
 import { formatIssue } from '@trellis/config';
 import type { ConfigIssue, Snapshot } from '@trellis/config';
-import { ProtocolError } from '@trellis/mesh-protocol';
+import { ProtocolError, subjects } from '@trellis/mesh-protocol';
 import type {
   ConfigUpdate,
   ProxyIdentity,
@@ -307,7 +307,10 @@ export class ConfigSync {
       reply = await this.#o.transport.request(request);
     } catch (error) {
       if (this.#stopped) return;
-      if (error instanceof ProtocolError) this.badMessage(error, 'sync reply', 'trellis.v1.sync');
+      if (error instanceof ProtocolError) {
+        const { namespace, pod } = this.#o.identity;
+        this.badMessage(error, 'sync reply', subjects.sync(namespace, pod));
+      }
       this.#failed(error instanceof Error ? error.message : String(error));
       return;
     }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { startNatsServer, stopAllNatsServers, withTempDir } from '@trellis/testing';
 import type { NatsServerHandle } from '@trellis/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeControlPlane, PROTOCOL_USERS } from '../testing/fake-control-plane.js';
+import { FakeControlPlane, protocolUsers } from '../testing/fake-control-plane.js';
 import { snapshotV } from '../testing/fixtures.js';
 import { eventually, makeSidecar } from '../testing/harness.js';
 
@@ -11,7 +11,7 @@ afterAll(stopAllNatsServers);
 // Each test stops or restarts its server, so each gets its own.
 let nats: NatsServerHandle;
 beforeEach(async () => {
-  nats = await startNatsServer({ users: PROTOCOL_USERS.map((u) => ({ ...u })), jetstream: false });
+  nats = await startNatsServer({ users: protocolUsers(), jetstream: false });
 });
 
 const open: { close(): Promise<void> }[] = [];

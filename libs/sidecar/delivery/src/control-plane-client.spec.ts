@@ -6,7 +6,7 @@ import type { ProxyStatus } from '@trellis/mesh-protocol';
 import { startNatsServer, stopAllNatsServers, waitFor, withTempDir } from '@trellis/testing';
 import type { NatsServerHandle } from '@trellis/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeControlPlane, PROTOCOL_USERS } from '../testing/fake-control-plane.js';
+import { FakeControlPlane, protocolUsers, sidecarUser } from '../testing/fake-control-plane.js';
 import { danglingRoute, identity, snapshotV } from '../testing/fixtures.js';
 import { advanceSettled, eventually, makeSidecar } from '../testing/harness.js';
 import type { TestSidecar } from '../testing/harness.js';
@@ -16,9 +16,15 @@ import { PERSISTED_FORMAT, writeSnapshotFile } from './persistence.js';
 
 afterAll(stopAllNatsServers);
 
+/** Pods of the test that shares one build cache among several clients. */
+const SHARING_PODS = ['a', 'b', 'c', 'd', 'e'];
+
 let nats: NatsServerHandle;
 beforeAll(async () => {
-  nats = await startNatsServer({ users: PROTOCOL_USERS.map((u) => ({ ...u })), jetstream: false });
+  nats = await startNatsServer({
+    users: protocolUsers([identity.pod, ...SHARING_PODS]),
+    jetstream: false,
+  });
 });
 
 const open: { close(): Promise<void> }[] = [];
@@ -102,6 +108,21 @@ describe('ControlPlaneClient: sync and increments', () => {
         lastNack: undefined,
       });
     });
+  });
+
+  it('asks on its own sync subject and takes the reply under its own inbox prefix', async () => {
+    const cp = await controlPlane();
+    const asked: [string, string | undefined][] = [];
+    cp.nc.subscribe(subjects.allSync, {
+      callback: (_e, m) => void asked.push([m.subject, m.reply]),
+    });
+    await cp.nc.flush();
+    const s = await syncedAt(cp, 1);
+    expect(s.version()).toBe(1);
+    expect(asked).toHaveLength(1);
+    const [subject, reply] = asked[0]!;
+    expect(subject).toBe('trellis.v1.sync.shop.checkout-7d9f-abcde');
+    expect(reply?.startsWith('_INBOX.shop.checkout-7d9f-abcde.')).toBe(true);
   });
 
   it('reports connected and confirmedAt as state() does, without building it', async () => {
@@ -233,7 +254,7 @@ describe('ControlPlaneClient: sync and increments', () => {
     cp.latest = snapshotV(1);
     const cache = new SnapshotBuildCache();
     const sidecars = await Promise.all(
-      ['a', 'b', 'c', 'd', 'e'].map((pod) => sidecar({ cache, identity: { ...identity, pod } })),
+      SHARING_PODS.map((pod) => sidecar({ cache, identity: { ...identity, pod } })),
     );
     await statusesOf(cp, 'ack', 5);
     await cp.publish(snapshotV(2));
@@ -380,7 +401,7 @@ describe('ControlPlaneClient: heartbeats and goodbye', () => {
   it('cannot publish config updates: the sidecar user lacks the permission', async () => {
     const cp = await controlPlane();
     const s = await syncedAt(cp, 1);
-    const { user, password } = nats.users['sidecar']!;
+    const { user, password } = nats.users[sidecarUser(identity.pod)]!;
     const nc = await connect({ servers: nats.url, user, pass: password });
     try {
       nc.publish(

@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   decodeSyncReply,
   encodeMessage,
+  inboxPrefix,
   isSubjectToken,
   statusEncoder,
   subjects,
@@ -40,7 +41,10 @@ export interface ConfigTarget {
 export interface ControlPlaneClientOptions {
   /** NATS server URL(s), e.g. `nats://nats.trellis-system:4222`. */
   readonly servers: string | readonly string[];
-  /** The sidecar NATS user (publish sync/status/telemetry, subscribe config updates and inboxes). */
+  /**
+   * This pod's own NATS user (publish its sync/status/telemetry subjects, subscribe config
+   * updates and its own inbox prefix).
+   */
   readonly user: string;
   readonly password: string;
   readonly identity: ProxyIdentity;
@@ -127,6 +131,7 @@ export class ControlPlaneClient {
   readonly #maxBytes: number;
   readonly #counters = zeroCounters();
   readonly #sync: ConfigSync;
+  readonly #syncSubject: string;
   readonly #statusSubject: string;
   readonly #telemetrySubject: string;
   readonly #encodeStatus: (status: ProxyStatus) => Uint8Array;
@@ -151,8 +156,10 @@ export class ControlPlaneClient {
     this.#cache = options.cache ?? sharedBuildCache;
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.#statusSubject = subjects.status(options.identity.namespace, options.identity.pod);
-    this.#telemetrySubject = subjects.telemetry(options.identity.namespace, options.identity.pod);
+    const { namespace, pod } = options.identity;
+    this.#syncSubject = subjects.sync(namespace, pod);
+    this.#statusSubject = subjects.status(namespace, pod);
+    this.#telemetrySubject = subjects.telemetry(namespace, pod);
     this.#encodeStatus = statusEncoder(options.identity);
     const holder = options.holder;
     const apply =
@@ -273,6 +280,8 @@ export class ControlPlaneClient {
         user: this.#o.user,
         pass: this.#o.password,
         name: `trellis-sidecar ${identity.namespace}/${identity.pod}`,
+        // Replies come under this pod's own prefix, the only inbox its NATS user may subscribe to.
+        inboxPrefix: inboxPrefix(identity.namespace, identity.pod),
         maxReconnectAttempts: -1,
         reconnectTimeWait: this.#o.reconnectWaitMs ?? DEFAULTS.reconnectWaitMs,
         reconnectJitter: this.#o.reconnectJitterMs ?? DEFAULTS.reconnectJitterMs,
@@ -403,7 +412,7 @@ export class ControlPlaneClient {
     // the reconnect starts a sync anyway.
     if (!nc || !this.#connected)
       throw new DeliveryError('TRL_DELIVERY_NOT_CONNECTED', 'not connected to NATS');
-    const reply = await nc.request(subjects.sync, encodeMessage(request), {
+    const reply = await nc.request(this.#syncSubject, encodeMessage(request), {
       timeout: this.#o.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     });
     return decodeSyncReply(reply.data, this.#maxBytes);

@@ -7,6 +7,7 @@ import {
   decodeProxyStatus,
   decodeSyncRequest,
   encodeMessage,
+  inboxPrefix,
   makeConfigUpdate,
   subjects,
 } from '@trellis/mesh-protocol';
@@ -14,6 +15,7 @@ import type { ConfigUpdate, ProxyStatus, SyncReply, SyncRequest } from '@trellis
 import type { NatsServerHandle } from '@trellis/testing';
 import { connect } from '@nats-io/transport-node';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { identity } from './fixtures.js';
 
 /** How sync requests are answered. `hold` keeps them until release(); `silent` never answers. */
 export type SyncMode = 'serve' | 'unavailable' | 'error' | 'silent' | 'hold';
@@ -23,31 +25,48 @@ export interface SeenStatus {
   readonly status: ProxyStatus;
 }
 
-/** Permissions of docs/protocol.md § Security. */
-export const PROTOCOL_USERS = [
-  {
-    user: 'control-plane',
-    permissions: {
-      publish: { allow: ['trellis.v1.config.updates', '$JS.API.>', '_INBOX.>'] },
-      subscribe: {
-        allow: [
-          'trellis.v1.sync',
-          'trellis.v1.status.>',
-          'trellis.v1.telemetry.>',
-          '_INBOX.>',
-          '$KV.trellis-*.>',
-        ],
+/** The fake's NATS user for the sidecar of pod `shop/<pod>`. */
+export function sidecarUser(pod: string): string {
+  return `sidecar.${pod}`;
+}
+
+/**
+ * Users and permissions of docs/protocol.md § Security: the control plane, and one user per
+ * sidecar pod (namespace `shop`) that may publish on its own subjects and read its own inbox only.
+ */
+export function protocolUsers(pods: readonly string[] = [identity.pod]) {
+  const namespace = identity.namespace;
+  return [
+    {
+      user: 'control-plane',
+      permissions: {
+        publish: { allow: [subjects.configUpdates, '$JS.API.>', '_INBOX.>'] },
+        subscribe: {
+          allow: [
+            subjects.allSync,
+            subjects.allStatus,
+            subjects.allTelemetry,
+            '_INBOX.>',
+            '$KV.trellis-*.>',
+          ],
+        },
       },
     },
-  },
-  {
-    user: 'sidecar',
-    permissions: {
-      publish: { allow: ['trellis.v1.sync', 'trellis.v1.status.>', 'trellis.v1.telemetry.>'] },
-      subscribe: { allow: ['trellis.v1.config.updates', '_INBOX.>'] },
-    },
-  },
-] as const;
+    ...pods.map((pod) => ({
+      user: sidecarUser(pod),
+      permissions: {
+        publish: {
+          allow: [
+            subjects.sync(namespace, pod),
+            subjects.status(namespace, pod),
+            subjects.telemetry(namespace, pod),
+          ],
+        },
+        subscribe: { allow: [subjects.configUpdates, `${inboxPrefix(namespace, pod)}.>`] },
+      },
+    })),
+  ];
+}
 
 export class FakeControlPlane {
   readonly nc: NatsConnection;
@@ -72,7 +91,7 @@ export class FakeControlPlane {
       reconnectJitter: 0,
     });
     const cp = new FakeControlPlane(nc);
-    nc.subscribe(subjects.sync, {
+    nc.subscribe(subjects.allSync, {
       queue: CONTROL_PLANE_QUEUE,
       callback: (_e, msg) => cp.#onSync(msg),
     });

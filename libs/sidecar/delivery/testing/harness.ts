@@ -1,4 +1,4 @@
-// Integration-test wiring: a ControlPlaneClient as the `sidecar` NATS user on a FakeClock, with a
+// Integration-test wiring: a ControlPlaneClient as its pod's NATS user on a FakeClock, with a
 // recording logger, its own build cache and a ConfigHolder, plus bounded waits that move the fake
 // clock while they poll (so backoff timers fire without real sleeps).
 import type { Snapshot } from '@trellis/config';
@@ -9,6 +9,7 @@ import { FakeClock } from '@trellis/time';
 import { SnapshotBuildCache } from '../src/build-cache.js';
 import { ControlPlaneClient } from '../src/control-plane-client.js';
 import type { ControlPlaneClientOptions } from '../src/control-plane-client.js';
+import { sidecarUser } from './fake-control-plane.js';
 import { identity, midRandom, recordingLogger } from './fixtures.js';
 
 export const WALL_START = Date.parse('2025-06-01T12:00:00.000Z');
@@ -29,7 +30,8 @@ export function makeSidecar(
   const clock = new FakeClock();
   const log = recordingLogger();
   const holder = new ConfigHolder((snapshot: Snapshot) => snapshot.version);
-  const { user, password } = nats.users['sidecar']!;
+  const pod = overrides.identity?.pod ?? identity.pod;
+  const { user, password } = nats.users[sidecarUser(pod)]!;
   const client = new ControlPlaneClient({
     servers: nats.url,
     user,
