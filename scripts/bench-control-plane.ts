@@ -5,7 +5,9 @@
 // it: a NATS subscriber on the status subjects), the pipeline's stages, a resync storm
 // (nats-server restart), and the control plane's CPU and peak RSS. One size with --sidecars;
 // without it, 1,000 then 10,000. Every run appends a section to docs/benchmarks.md (with
-// --note's one line on what changed). Other flags: --changes K, --workers W, --json FILE,
+// --note's one line on what changed). Other flags: --changes K, --warmup-changes U (default 3:
+// changes made and reported before the K measured ones, while the workers' code is still
+// unoptimised), --workers W, --json FILE,
 // --nats-auth-timeout SECONDS (default the mesh's, trellisNatsLimits), --profile DIR (CPU
 // profiles of the control plane and the workers). Every wait is bounded; every child is killed
 // and every temp dir removed at the end, on error and on SIGINT.
@@ -54,6 +56,7 @@ interface Quantiles {
 interface RunOptions {
   readonly sidecars: number;
   readonly changes: number;
+  readonly warmupChanges: number;
   readonly workers: number;
   /** nats-server's auth timeout; default the mesh's (trellisNatsLimits). */
   readonly natsAuthTimeoutSeconds: number | undefined;
@@ -64,6 +67,12 @@ interface RunOptions {
 interface RunResult {
   readonly sidecars: number;
   readonly changes: number;
+  /**
+   * Change → all ACKed of the warm-up changes, made before the measured ones and left out of
+   * every percentile: 500 to 2,500 simulated sidecars share one worker's code, so the first
+   * changes run it unoptimised (a real sidecar runs its own copy, on a core of its own).
+   */
+  readonly warmupChangeToAllAckedMs: readonly number[];
   /** Per change: file write → the last sidecar's ACK received over NATS. */
   readonly changeToAllAckedMs: Quantiles;
   /** Each sidecar's file write → its ACK received, over every change. */
@@ -467,7 +476,7 @@ class AckObserver {
 // === one run ===
 
 async function runOnce(options: RunOptions): Promise<RunResult> {
-  const { sidecars, changes, workers: workerCount, profileDir } = options;
+  const { sidecars, changes, warmupChanges, workers: workerCount, profileDir } = options;
   const limits = trellisNatsLimits(sidecars);
   const natsAuthTimeoutSeconds = options.natsAuthTimeoutSeconds ?? limits.authTimeoutSeconds;
   const perWorker = Math.ceil(sidecars / workerCount);
@@ -622,18 +631,22 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
       `  ${fmt(sidecars)} sidecars SYNCED on version ${initialVersion} after ${initialSyncSeconds.toFixed(1)} s`,
     );
 
-    // K changes, one at a time: file write → every sidecar's ACK received for the next version.
+    // U warm-up changes, then K measured ones, one at a time: file write → every sidecar's ACK
+    // received for the next version.
+    const warmupChangeMs: number[] = [];
     const changeMs: number[] = [];
     const ackMs: number[] = [];
     const changeApplyMs: number[] = [];
     const applyMs: number[] = [];
     const writtenAt = new Map<number, number>();
     const simCpu = (): number => workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
-    const simCpuBeforeChanges = simCpu();
-    for (let i = 0; i < changes; i++) {
+    let simCpuBeforeChanges = simCpu();
+    for (let i = 0; i < warmupChanges + changes; i++) {
+      const warmup = i < warmupChanges;
+      if (i === warmupChanges) simCpuBeforeChanges = simCpu();
       const version = initialVersion + i + 1;
       const written = benchNow();
-      writtenAt.set(version, written);
+      if (!warmup) writtenAt.set(version, written);
       await writeFile(routeFile, routeYaml(weightOfChange(i)));
       const acks = await until(
         async () => {
@@ -645,13 +658,20 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
         5,
       );
       const ackLatencies = acks.map((t) => t - written);
-      ackMs.push(...ackLatencies);
-      changeMs.push(Math.max(...ackLatencies));
       const applied = (await allApplied(version, 10_000)).map((t) => t - written);
-      applyMs.push(...applied);
-      changeApplyMs.push(Math.max(...applied));
+      if (warmup) {
+        warmupChangeMs.push(Math.max(...ackLatencies));
+      } else {
+        ackMs.push(...ackLatencies);
+        changeMs.push(Math.max(...ackLatencies));
+        applyMs.push(...applied);
+        changeApplyMs.push(Math.max(...applied));
+      }
+      const label = warmup
+        ? `warm-up change ${i + 1}/${warmupChanges}`
+        : `change ${i - warmupChanges + 1}/${changes}`;
       console.log(
-        `  change ${i + 1}/${changes} (version ${version}): all ${fmt(sidecars)} ACKed after ${Math.max(...ackLatencies).toFixed(1)} ms, applied after ${Math.max(...applied).toFixed(1)} ms (per-sidecar ACK p50 ${quantiles(ackLatencies).p50} ms)`,
+        `  ${label} (version ${version}): all ${fmt(sidecars)} ACKed after ${Math.max(...ackLatencies).toFixed(1)} ms, applied after ${Math.max(...applied).toFixed(1)} ms (per-sidecar ACK p50 ${quantiles(ackLatencies).p50} ms)`,
       );
       // Changes a second apart: each one is a lone edit, not part of a burst.
       await delay(1_000);
@@ -740,6 +760,7 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
     return {
       sidecars,
       changes,
+      warmupChangeToAllAckedMs: warmupChangeMs.map((ms) => Math.round(ms * 10) / 10),
       changeToAllAckedMs: quantiles(changeMs),
       perSidecarAckMs: quantiles(ackMs),
       changeToAllAppliedMs: quantiles(changeApplyMs),
@@ -787,6 +808,7 @@ function verdict(value: number, target: number | undefined, unit: string): strin
 
 function printResult(r: RunResult): void {
   console.log(`\nN = ${fmt(r.sidecars)} sidecars, ${r.workers} workers, ${r.changes} changes`);
+  console.log(`  warm-up changes:      ${warmupList(r)} (not in the percentiles)`);
   const c = r.changeToAllAckedMs;
   console.log(
     `  change → all ACKed:   p50 ${c.p50} ms, p99 ${c.p99} ms, max ${c.max} ms${verdict(c.p99, TARGETS.p99Ms[r.sidecars], 'ms p99')}`,
@@ -815,6 +837,12 @@ function printResult(r: RunResult): void {
   console.log(`  sidecar counters:     ${counterList(r.sidecarCounters)}`);
 }
 
+/** The warm-up changes' change → all ACKed, `277.6 · 286.5 ms`, or `none`. */
+function warmupList(r: RunResult): string {
+  const ms = r.warmupChangeToAllAckedMs;
+  return ms.length === 0 ? 'none' : `${ms.join(' · ')} ms`;
+}
+
 function warningList(warnings: Readonly<Record<string, number>>): string {
   const list = Object.entries(warnings).map(([k, n]) => `${k} ×${fmt(n)}`);
   return list.length === 0 ? 'none' : list.join('; ');
@@ -822,12 +850,21 @@ function warningList(warnings: Readonly<Record<string, number>>): string {
 
 type Row =
   | { readonly ok: RunResult }
-  | { readonly failed: { sidecars: number; changes: number; workers: number; reason: string } };
+  | {
+      readonly failed: {
+        sidecars: number;
+        changes: number;
+        warmupChanges: number;
+        workers: number;
+        reason: string;
+      };
+    };
 
 const TABLE_HEADER = [
   'sidecars',
   'workers',
-  'changes',
+  'changes (+ warm-up)',
+  'warm-up: change → all ACKed ms',
   'change → all ACKed ms p50 / p99 / max',
   'per-sidecar ACK ms p50 / p99 / max',
   'change → all applied ms p50 / p99 / max',
@@ -838,7 +875,7 @@ const TABLE_HEADER = [
   'simulation CPU s (changes / all)',
   'initial sync s',
 ];
-const RIGHT_ALIGNED = new Set([0, 1, 2, 8, 11]);
+const RIGHT_ALIGNED = new Set([0, 1, 2, 9, 12]);
 
 function tableCells(row: Row): string[] {
   if ('failed' in row) {
@@ -847,7 +884,12 @@ function tableCells(row: Row): string[] {
       .replace(/\s*\n\s*/g, ' ')
       .replace(/\|/g, '\\|')
       .slice(0, 600);
-    const cells = [fmt(f.sidecars), String(f.workers), String(f.changes), `FAILED: ${reason}`];
+    const cells = [
+      fmt(f.sidecars),
+      String(f.workers),
+      `${f.changes} (+ ${f.warmupChanges})`,
+      `FAILED: ${reason}`,
+    ];
     while (cells.length < TABLE_HEADER.length) cells.push('');
     return cells;
   }
@@ -864,7 +906,8 @@ function tableCells(row: Row): string[] {
   return [
     fmt(r.sidecars),
     String(r.workers),
-    String(r.changes),
+    `${r.changes} (+ ${r.warmupChangeToAllAckedMs.length})`,
+    r.warmupChangeToAllAckedMs.join(' · ') || 'none',
     `${c.p50} / ${c.p99} / ${c.max}${mark(c.p99, TARGETS.p99Ms[r.sidecars])}`,
     `${k.p50} / ${k.p99} / ${k.max}`,
     `${a.p50} / ${a.p99} / ${a.max}`,
@@ -919,7 +962,7 @@ async function appendSection(
     `Machine: ${cpus().length} vCPU (nproc ${execFileSync('nproc', { encoding: 'utf8' }).trim()}) ${cpuModel}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, Node.js ${process.version}, open-files limit ${fmt(openFilesLimit())}; shared with other engineers' test runs (load average ${load(loadBefore)} before, ${load(loadavg())} after).`,
     ...(note ? ['', `What changed: ${note}`] : []),
     '',
-    `One real nats-server (auth timeout ${authTimeouts.join(', ') || '?'} s, trellisNatsLimits; one NATS user per sidecar pod), the built control plane (one replica, default trailing debounce of 100 ms), N sidecars running the real \`ControlPlaneClient\` (no proxy) in W worker processes, all on this machine. A change rewrites the route weights, one change a second; "change → all ACKed" is the file write until the last sidecar's ACK of the new version reached a NATS subscriber on the status subjects (where the control plane receives it), p50/p99/max over the K changes; "per-sidecar ACK" is every sidecar's write → ACK received; "change → all applied" is the write until the last sidecar applied it (in its worker); "write → compiled / published" are the control plane's log times of the version compiled and its update published. The resync storm is a nats-server restart, from the restart call until every sidecar is reconnected and confirmed on the newest version (a sync answer, or the control plane's head announcement). CPU seconds count from the control plane being up (control plane) and from the workers starting their sidecars (simulation) until after the storm; "changes" is the simulation's CPU during the K changes alone. Targets: N=1,000 p99 ≤ 250 ms; N=10,000 p99 ≤ 2 s, resync storm ≤ 10 s, control plane RSS ≤ 500 MB.`,
+    `One real nats-server (auth timeout ${authTimeouts.join(', ') || '?'} s, trellisNatsLimits; one NATS user per sidecar pod), the built control plane (one replica, default trailing debounce of 100 ms), N sidecars running the real \`ControlPlaneClient\` (no proxy) in W worker processes, all on this machine. A change rewrites the route weights, one change a second; "change → all ACKed" is the file write until the last sidecar's ACK of the new version reached a NATS subscriber on the status subjects (where the control plane receives it), p50/p99/max over the K measured changes, which follow U warm-up changes (reported in their own column, in no percentile: the simulated sidecars of a worker share its code, which runs unoptimised at first, where each real sidecar runs its own); "per-sidecar ACK" is every sidecar's write → ACK received; "change → all applied" is the write until the last sidecar applied it (in its worker); "write → compiled / published" are the control plane's log times of the version compiled and its update published. The resync storm is a nats-server restart, from the restart call until every sidecar is reconnected and confirmed on the newest version (a sync answer, or the control plane's head announcement). CPU seconds count from the control plane being up (control plane) and from the workers starting their sidecars (simulation) until after the storm; "changes" is the simulation's CPU during the K changes alone. Targets: N=1,000 p99 ≤ 250 ms; N=10,000 p99 ≤ 2 s, resync storm ≤ 10 s, control plane RSS ≤ 500 MB.`,
     '',
     ...markdownTable(rows.map(tableCells)),
     '',
@@ -957,6 +1000,7 @@ async function main(): Promise<void> {
     options: {
       sidecars: { type: 'string' },
       changes: { type: 'string' },
+      'warmup-changes': { type: 'string' },
       workers: { type: 'string' },
       json: { type: 'string' },
       'nats-auth-timeout': { type: 'string' },
@@ -968,6 +1012,7 @@ async function main(): Promise<void> {
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   if (profileDir) await mkdir(profileDir, { recursive: true });
   const changes = wholeNumber('changes', values.changes, 1) ?? 5;
+  const warmupChanges = wholeNumber('warmup-changes', values['warmup-changes'], 0) ?? 3;
   const chosen = wholeNumber('sidecars', values.sidecars, 1);
   const workersFlag = wholeNumber('workers', values.workers, 1);
   const authTimeout = wholeNumber('nats-auth-timeout', values['nats-auth-timeout'], 1);
@@ -976,12 +1021,13 @@ async function main(): Promise<void> {
   for (const sidecars of sizes) {
     const workers = workersFlag ?? (sidecars > 1_000 ? 4 : 2);
     console.log(
-      `\nbench:control-plane: ${fmt(sidecars)} sidecars over ${workers} workers, ${changes} changes`,
+      `\nbench:control-plane: ${fmt(sidecars)} sidecars over ${workers} workers, ${warmupChanges} warm-up and ${changes} measured changes`,
     );
     try {
       const result = await runOnce({
         sidecars,
         changes,
+        warmupChanges,
         workers,
         natsAuthTimeoutSeconds: authTimeout,
         profileDir,
@@ -993,7 +1039,7 @@ async function main(): Promise<void> {
       console.error(
         `\nbench:control-plane: the run with ${fmt(sidecars)} sidecars FAILED: ${reason}`,
       );
-      rows.push({ failed: { sidecars, changes, workers, reason } });
+      rows.push({ failed: { sidecars, changes, warmupChanges, workers, reason } });
       killAll();
     }
   }
