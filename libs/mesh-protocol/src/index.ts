@@ -35,6 +35,8 @@ export {
   subjects,
 } from './subjects.js';
 export type { ProxySubjectKind } from './subjects.js';
+export { CONTROL_PLANE_NATS_PERMISSIONS, sidecarNatsPermissions } from './nats-permissions.js';
+export type { NatsPermissions, NatsSubjectPermission } from './nats-permissions.js';
 export { readProxyMessage } from './proxy-message.js';
 export type { FromProxy } from './proxy-message.js';
 export { applyConfigUpdate, makeConfigUpdate } from './increments.js';

@@ -59,7 +59,6 @@ export {
 export type { TrellisNatsLimits } from './nats-limits.js';
 export { CONTROL_PLANE_NATS_USER, sidecarNatsUser, trellisNatsUsers } from './nats-users.js';
 export type {
-  NatsSubjectPermission,
   SidecarNatsCredentials,
   TrellisNatsUser,
   TrellisNatsUsersOptions,

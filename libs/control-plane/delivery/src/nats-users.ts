@@ -3,13 +3,11 @@
 // subjects only. The shape is the one nats-server's `authorization.users` takes and
 // @trellis/testing's startNatsServer({users}) accepts; the demo and the benchmark render it too.
 import {
-  KV_CONFIG_BUCKET,
-  KV_LEADER_BUCKET,
-  SUBJECT_PREFIX,
-  inboxPrefix,
+  CONTROL_PLANE_NATS_PERMISSIONS,
   isSubjectToken,
-  subjects,
+  sidecarNatsPermissions,
 } from '@trellis/mesh-protocol';
+import type { NatsPermissions } from '@trellis/mesh-protocol';
 import { DeliveryError } from './errors.js';
 
 export const CONTROL_PLANE_NATS_USER = 'trellis-control-plane';
@@ -19,18 +17,10 @@ export function sidecarNatsUser(namespace: string, pod: string): string {
   return `trellis-sidecar.${namespace}.${pod}`;
 }
 
-export interface NatsSubjectPermission {
-  readonly allow: readonly string[];
-  readonly deny?: readonly string[];
-}
-
 export interface TrellisNatsUser {
   readonly user: string;
   readonly password: string;
-  readonly permissions: {
-    readonly publish: NatsSubjectPermission;
-    readonly subscribe: NatsSubjectPermission;
-  };
+  readonly permissions: NatsPermissions;
 }
 
 /** One sidecar pod and the password of its NATS user. */
@@ -46,11 +36,8 @@ export interface TrellisNatsUsersOptions {
 }
 
 /**
- * `trellis-control-plane`, then one user per sidecar in the order given. Besides the protocol
- * subjects, the control plane needs JetStream's API, the KV buckets' own subjects (a KV put is a
- * publish on `$KV.<bucket>.<key>`) and `$JS.FC.>` (flow-control replies of the KV watch), all
- * found by running the delivery against a server with exactly these permissions. Its `_INBOX.>`
- * covers the replies to every sidecar's own inbox prefix.
+ * `trellis-control-plane`, then one user per sidecar in the order given, with the protocol's
+ * permissions (CONTROL_PLANE_NATS_PERMISSIONS, sidecarNatsPermissions in @trellis/mesh-protocol).
  */
 export function trellisNatsUsers(options: TrellisNatsUsersOptions): TrellisNatsUser[] {
   requirePassword('controlPlanePassword', options.controlPlanePassword);
@@ -76,44 +63,14 @@ export function trellisNatsUsers(options: TrellisNatsUsersOptions): TrellisNatsU
 }
 
 function controlPlaneUser(password: string): TrellisNatsUser {
-  return {
-    user: CONTROL_PLANE_NATS_USER,
-    password,
-    permissions: {
-      publish: {
-        allow: [
-          subjects.configUpdates,
-          '$JS.API.>',
-          '$JS.FC.>',
-          `$KV.${KV_CONFIG_BUCKET}.>`,
-          `$KV.${KV_LEADER_BUCKET}.>`,
-          '_INBOX.>',
-        ],
-      },
-      subscribe: {
-        allow: [subjects.allSync, subjects.allStatus, subjects.allTelemetry, '_INBOX.>'],
-      },
-    },
-  };
+  return { user: CONTROL_PLANE_NATS_USER, password, permissions: CONTROL_PLANE_NATS_PERMISSIONS };
 }
 
 function sidecarUser({ namespace, pod, password }: SidecarNatsCredentials): TrellisNatsUser {
   return {
     user: sidecarNatsUser(namespace, pod),
     password,
-    permissions: {
-      publish: {
-        allow: [
-          subjects.sync(namespace, pod),
-          subjects.status(namespace, pod),
-          subjects.telemetry(namespace, pod),
-        ],
-        // Redundant with the allow list, and kept so that widening it never lets config in.
-        deny: [`${SUBJECT_PREFIX}.config.>`, '$JS.>', '$KV.>'],
-      },
-      // Replies arrive under its own inbox prefix only: it cannot read another sidecar's.
-      subscribe: { allow: [subjects.configUpdates, `${inboxPrefix(namespace, pod)}.>`] },
-    },
+    permissions: sidecarNatsPermissions(namespace, pod),
   };
 }
 

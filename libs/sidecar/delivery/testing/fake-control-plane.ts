@@ -3,12 +3,13 @@
 // every sync request and status it sees. Tests use it instead of the real control-plane lib.
 import type { Snapshot } from '@trellis/config';
 import {
+  CONTROL_PLANE_NATS_PERMISSIONS,
   CONTROL_PLANE_QUEUE,
   decodeProxyStatus,
   decodeSyncRequest,
   encodeMessage,
-  inboxPrefix,
   makeConfigUpdate,
+  sidecarNatsPermissions,
   subjects,
 } from '@trellis/mesh-protocol';
 import type { ConfigUpdate, ProxyStatus, SyncReply, SyncRequest } from '@trellis/mesh-protocol';
@@ -35,35 +36,11 @@ export function sidecarUser(pod: string): string {
  * sidecar pod (namespace `shop`) that may publish on its own subjects and read its own inbox only.
  */
 export function protocolUsers(pods: readonly string[] = [identity.pod]) {
-  const namespace = identity.namespace;
   return [
-    {
-      user: 'control-plane',
-      permissions: {
-        publish: { allow: [subjects.configUpdates, '$JS.API.>', '_INBOX.>'] },
-        subscribe: {
-          allow: [
-            subjects.allSync,
-            subjects.allStatus,
-            subjects.allTelemetry,
-            '_INBOX.>',
-            '$KV.trellis-*.>',
-          ],
-        },
-      },
-    },
+    { user: 'control-plane', permissions: CONTROL_PLANE_NATS_PERMISSIONS },
     ...pods.map((pod) => ({
       user: sidecarUser(pod),
-      permissions: {
-        publish: {
-          allow: [
-            subjects.sync(namespace, pod),
-            subjects.status(namespace, pod),
-            subjects.telemetry(namespace, pod),
-          ],
-        },
-        subscribe: { allow: [subjects.configUpdates, `${inboxPrefix(namespace, pod)}.>`] },
-      },
+      permissions: sidecarNatsPermissions(identity.namespace, pod),
     })),
   ];
 }
