@@ -21,6 +21,13 @@ export interface RequestBodyReader {
 
 export interface ResponseWriter {
   /**
+   * Sends one interim (1xx) response before the head: 103 Early Hints and the like. Interim
+   * responses are advisory, so one that cannot go is dropped, never thrown: after the head,
+   * outside 102–199 (100 belongs to each side's own Expect handling, 101 to upgrades), to an
+   * HTTP/1.0 client (RFC 9110 §15.2), or with a field the protocol cannot carry.
+   */
+  informational(status: number, headers: FlatHeaders): void;
+  /**
    * Sends the status and headers. `endStream`: no body follows. `trailers`: trailers will
    * follow the body (HTTP/2 must know before the body starts).
    */

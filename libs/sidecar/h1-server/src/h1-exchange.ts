@@ -17,6 +17,7 @@ import {
   FRAMING_LENGTH,
   FRAMING_NONE,
   lastChunk,
+  serializeInformationalHead,
   serializeResponseHead,
 } from './response-head.js';
 import type { ResponseFraming } from './response-head.js';
@@ -170,6 +171,22 @@ export class H1Exchange
   }
 
   // === ResponseWriter ===
+
+  informational(status: number, headers: FlatHeaders): void {
+    // 100 is sent by body.start() alone; 101 belongs to upgrades; HTTP/1.0 knows no 1xx.
+    if (this.#headSent || this.#gone || status < 102 || status > 199) return;
+    if (this.request.versionMinor === 0) return;
+    let head: string;
+    try {
+      head = serializeInformationalHead(status, headers);
+    } catch (error) {
+      // A field HTTP/1.1 cannot carry: the hint is dropped, the final response still goes.
+      if (error instanceof H1ServerError) return;
+      throw error;
+    }
+    // No head yet, so nothing is pending: the interim head goes straight out, ahead of it.
+    this.#socket.write(head, 'latin1');
+  }
 
   head(status: number, headers: FlatHeaders, endStream: boolean, _trailers: boolean): void {
     if (this.#headSent) throw new H1ServerError('TRL_H1S_INVALID_RESPONSE', 'head() sent twice');

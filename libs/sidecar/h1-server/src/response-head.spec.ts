@@ -5,6 +5,7 @@ import {
   FRAMING_LENGTH,
   FRAMING_NONE,
   lastChunk,
+  serializeInformationalHead,
   serializeResponseHead,
 } from './response-head.js';
 import type { ResponseFraming } from './response-head.js';
@@ -182,6 +183,43 @@ describe('lastChunk', () => {
 
   it('rejects a trailer value with CRLF', () => {
     expect(() => lastChunk(false, ['x', 'a\r\nb'])).toThrow(
+      expect.objectContaining({ code: 'TRL_H1S_INVALID_RESPONSE' }),
+    );
+  });
+});
+
+describe('serializeInformationalHead', () => {
+  it('writes the status line with its reason phrase and the fields', () => {
+    expect(serializeInformationalHead(103, ['link', '</a.css>; rel=preload', 'x-a', '1'])).toBe(
+      'HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\nx-a: 1\r\n\r\n',
+    );
+  });
+
+  it('drops framing and connection fields: a 1xx has no content', () => {
+    expect(
+      serializeInformationalHead(102, [
+        'Content-Length',
+        '5',
+        'transfer-encoding',
+        'chunked',
+        'connection',
+        'close',
+        'keep-alive',
+        'timeout=5',
+        'x-b',
+        '2',
+      ]),
+    ).toBe('HTTP/1.1 102 Processing\r\nx-b: 2\r\n\r\n');
+  });
+
+  it.each([99, 200, 102.5])('rejects status %s', (status) => {
+    expect(() => serializeInformationalHead(status, [])).toThrow(
+      expect.objectContaining({ code: 'TRL_H1S_INVALID_RESPONSE' }),
+    );
+  });
+
+  it('rejects a value with CRLF (response splitting)', () => {
+    expect(() => serializeInformationalHead(103, ['link', 'a\r\nb'])).toThrow(
       expect.objectContaining({ code: 'TRL_H1S_INVALID_RESPONSE' }),
     );
   });

@@ -121,6 +121,31 @@ export function serializeResponseHead(
   return `${head}\r\n`;
 }
 
+/** Framing and connection fields: ours on a final head, meaningless on a 1xx (no content). */
+const INTERIM_DROPPED = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+]);
+
+/**
+ * An interim (1xx) head: status line and `headers`, without framing or connection fields.
+ * Throws TRL_H1S_INVALID_RESPONSE for a status outside 100–199 or a bad name or value.
+ */
+export function serializeInformationalHead(status: number, headers: readonly string[]): string {
+  if (!Number.isInteger(status) || status < 100 || status > 199) {
+    invalid(`invalid interim status ${status}`);
+  }
+  let head = statusLine(status);
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (INTERIM_DROPPED.has(name.toLowerCase())) continue;
+    head += fieldLine(name, headers[i + 1] as string);
+  }
+  return `${head}\r\n`;
+}
+
 /** The last chunk and the trailer section of a chunked body (`closeChunk`: CRLF still owed). */
 export function lastChunk(closeChunk: boolean, trailers: readonly string[] | undefined): string {
   let out = closeChunk ? '\r\n0\r\n' : '0\r\n';

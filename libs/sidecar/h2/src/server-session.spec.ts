@@ -161,6 +161,28 @@ describe('requests', () => {
     expect(heads[1]).toEqual(['grpc-status', '0', 'x-got', 'r1']);
   });
 
+  it('an interim 103 goes as HEADERS without END_STREAM, then the whole response', async () => {
+    const { conn, encoder } = await setup((s) => {
+      s.informational(103, ['link', '</style.css>; rel=preload; as=style']);
+      s.respond(200, ['content-type', 'text/plain']);
+      s.write(Buffer.from('body'));
+      s.end();
+    });
+    conn.send(headersFrame(encoder, 1, GET, FrameFlag.END_STREAM));
+    await ended(conn, 1);
+    const frames = conn.frames.filter((f) => f.streamId === 1);
+    expect(frames.map((f) => [f.type, f.flags & FrameFlag.END_STREAM])).toEqual([
+      [FrameType.HEADERS, 0],
+      [FrameType.HEADERS, 0],
+      [FrameType.DATA, FrameFlag.END_STREAM],
+    ]);
+    expect(decodeHeaders(conn.frames).get(1)).toEqual([
+      [':status', '103', 'link', '</style.css>; rel=preload; as=style'],
+      [':status', '200', 'content-type', 'text/plain'],
+    ]);
+    expect(body(conn.frames, 1).toString()).toBe('body');
+  });
+
   it('a trailers-only response: HEADERS with END_STREAM', async () => {
     const { conn, encoder } = await setup((s) =>
       s.respond(200, ['content-type', 'application/grpc', 'grpc-status', '12'], true),

@@ -81,6 +81,43 @@ describe('ServerStream', () => {
     expect(session.calls).toEqual([]);
   });
 
+  it('informational() sends a 1xx HEADERS without END_STREAM; the head still follows', () => {
+    const { stream, session } = setup();
+    stream.informational(103, ['link', '</a.css>; rel=preload']);
+    stream.informational(102, []);
+    expect(stream.headSent).toBe(false);
+    stream.respond(200, ['x-b', '2']);
+    expect(session.calls).toEqual([
+      'head :status 103 link </a.css>; rel=preload',
+      'head :status 102',
+      'head :status 200 x-b 2',
+    ]);
+    expect(() => stream.informational(103, [])).toThrow(
+      expect.objectContaining({ code: 'TRL_H2_INVALID_STATE' }),
+    );
+  });
+
+  it.each([
+    ['101 (no upgrades in HTTP/2)', 101, []],
+    ['a final status', 200, []],
+    ['a status below 100', 99, []],
+    ['a connection-specific field', 103, ['connection', 'close']],
+    ['a CR in a value', 103, ['link', 'a\rb']],
+  ])('informational() refuses %s', (_name, status, headers) => {
+    const { stream, session } = setup();
+    expect(() => stream.informational(status as number, headers as string[])).toThrow(
+      expect.objectContaining({ code: 'TRL_H2_INVALID_HEADER' }),
+    );
+    expect(session.calls).toEqual([]);
+  });
+
+  it('informational() on a reset stream sends nothing', () => {
+    const { stream, session } = setup();
+    stream.reset(8);
+    stream.informational(103, []);
+    expect(session.calls).toEqual(['reset 8']);
+  });
+
   it('write() and end() need the head first', () => {
     const { stream } = setup();
     expect(() => stream.write(Buffer.from('x'))).toThrow(/before respond/);

@@ -39,6 +39,7 @@ export type H2ServerStream = Readonly<
     | 'isPaused'
     | 'isTerminated'
     | 'setHandler'
+    | 'informational'
     | 'respond'
     | 'write'
     | 'end'
@@ -50,7 +51,7 @@ export type H2ServerStream = Readonly<
 
 /** What a server stream needs from its session. */
 export interface ServerStreamHost extends StreamHost<ServerStream> {
-  /** Writes the response HEADERS frame. */
+  /** Writes a response HEADERS frame (an interim one too: `endStream` false). */
   sendHead(stream: ServerStream, fields: readonly string[], endStream: boolean): void;
 }
 
@@ -113,6 +114,20 @@ export class ServerStream extends StreamCore<H2ServerStreamHandler> {
   }
 
   /**
+   * Sends an interim (1xx) response: a HEADERS frame without END_STREAM, ahead of the head.
+   * Throws TRL_H2_INVALID_STATE once the head was sent, TRL_H2_INVALID_HEADER for a status
+   * outside 100–199, for 101 (RFC 9113 §8.6: no upgrades in HTTP/2) or a field as respond().
+   */
+  informational(status: number, headers: readonly string[]): void {
+    if (this.headSent) throw new H2Error('TRL_H2_INVALID_STATE', 'response head already sent');
+    if (this.terminated || this.closed) return;
+    if (status < 100 || status > 199 || status === 101) {
+      throw new H2Error('TRL_H2_INVALID_HEADER', `invalid interim status ${status}`);
+    }
+    this.#session.sendHead(this, responseFields(status, headers), false);
+  }
+
+  /**
    * Sends the response head. `headers` is a flat list of regular fields (lowercase names, not
    * connection-specific); `endStream`: no body follows. Throws TRL_H2_INVALID_HEADER or
    * TRL_H2_INVALID_STATE (head already sent).
@@ -120,6 +135,9 @@ export class ServerStream extends StreamCore<H2ServerStreamHandler> {
   respond(status: number, headers: readonly string[], endStream = false): void {
     if (this.headSent) throw new H2Error('TRL_H2_INVALID_STATE', 'response head already sent');
     if (this.terminated || this.closed) return;
+    if (status < 200) {
+      throw new H2Error('TRL_H2_INVALID_HEADER', `invalid response status ${status}`);
+    }
     const fields = responseFields(status, headers);
     this.headSent = true;
     if (endStream) this.localEnd = true;
@@ -142,7 +160,7 @@ export class ServerStream extends StreamCore<H2ServerStreamHandler> {
 /** `:status` plus `headers`, checked: lowercase token names, no connection-specific ones. */
 function responseFields(status: number, headers: readonly string[]): string[] {
   const text = STATUS_TEXT.get(status);
-  if (text === undefined || status < 200) {
+  if (text === undefined) {
     throw new H2Error('TRL_H2_INVALID_HEADER', `invalid response status ${status}`);
   }
   if (headers.length % 2 !== 0) {

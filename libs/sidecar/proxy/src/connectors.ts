@@ -111,6 +111,10 @@ class H1Call implements UpstreamCall, H1ResponseHandler {
 
   // === H1ResponseHandler ===
 
+  onInformational(status: number, _reason: string, headers: string[]): void {
+    this.#handler.onInformational?.(status, lowerCaseNames(headers));
+  }
+
   onResponseHead(status: number, _reason: string, headers: string[]): void {
     this.#handler.onResponseHead(status, lowerCaseNames(headers));
   }
@@ -181,6 +185,8 @@ class H2Call implements UpstreamCall {
     this.stream = pool.request({ host: target.address, port: target.port }, fields, {
       endStream: !head.hasBody,
       handler: {
+        // HTTP/2 field names are lower-case on the wire already.
+        onInformational: (status, headers) => handler.onInformational?.(status, headers),
         onResponseHeaders: (status, headers, endStream) => {
           handler.onResponseHead(status, headers);
           if (endStream) handler.onEnd(undefined);

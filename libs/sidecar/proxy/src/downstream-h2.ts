@@ -55,6 +55,17 @@ class H2Response implements ResponseWriter {
     else refuseStream(stream, status, tag, message);
   }
 
+  informational(status: number, headers: FlatHeaders): void {
+    const stream = this.stream;
+    // A refusal sent a head or reset the stream: these checks cover it too.
+    if (stream.headSent || stream.finished || status < 102 || status > 199) return;
+    try {
+      stream.informational(status, headers);
+    } catch {
+      // A field HTTP/2 cannot carry: the hint is advisory, so it is dropped and the stream lives.
+    }
+  }
+
   head(status: number, headers: FlatHeaders, endStream: boolean): void {
     if (this.refused || this.stream.finished) return;
     try {

@@ -23,6 +23,8 @@ export interface RecordedCall {
   readonly body: Buffer[];
   ended: boolean;
   aborted: boolean;
+  /** Sends an interim 1xx response, as the upstream clients report one. */
+  informational(status: number, headers: FlatHeaders): void;
   /** Answers with a complete response. */
   respond(status: number, headers?: FlatHeaders, body?: string, trailers?: FlatHeaders): void;
   fail(failure: UpstreamError['failure']): void;
@@ -42,6 +44,9 @@ export class FakeConnector implements UpstreamConnector {
       body: [],
       ended: !head.hasBody,
       aborted: false,
+      informational(status, headers) {
+        if (!call.aborted) handler.onInformational?.(status, headers);
+      },
       respond(status, headers = [], body = '', trailers) {
         if (call.aborted) return;
         handler.onResponseHead(status, headers);
@@ -75,6 +80,8 @@ export class FakeConnector implements UpstreamConnector {
 }
 
 export interface WrittenResponse {
+  /** Interim responses, in the order given (the writer's own filtering not applied). */
+  informational: { status: number; headers: FlatHeaders }[];
   status: number | undefined;
   headers: FlatHeaders;
   body: string;
@@ -97,6 +104,7 @@ export function fakeExchange(init: {
   abortClient(): void;
 } {
   const written: WrittenResponse = {
+    informational: [],
     status: undefined,
     headers: [],
     body: '',
@@ -113,6 +121,9 @@ export function fakeExchange(init: {
     },
     get finished() {
       return written.ended || written.aborted;
+    },
+    informational(status, headers) {
+      written.informational.push({ status, headers });
     },
     head(status, headers, endStream) {
       written.status = status;

@@ -207,6 +207,9 @@ class UpgradeExchange implements DownstreamExchange, ResponseWriter {
     return this.#finished;
   }
 
+  /** Never called: upgrades are answered by the tunnel handler, which relays no 1xx but 101. */
+  informational(): void {}
+
   head(status: number, headers: FlatHeaders, endStream: boolean): void {
     this.#headSent = true;
     this.socket.write(serializeHead(status, headers, 'close'), 'latin1');

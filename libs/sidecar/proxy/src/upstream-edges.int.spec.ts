@@ -156,8 +156,9 @@ describe('HTTP/1.1 upstream edges', () => {
     expect(res.body.toString()).toBe('until the end');
   });
 
-  it('skips an upstream 103 and relays the final answer', async () => {
+  it('relays an upstream 103 ahead of the final answer', async () => {
     const res = await curl(['-H', 'Host: raw', `${gateway.origin}/early-hints`]);
+    expect(res.interim).toEqual([103]);
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe('final');
   });

@@ -15,6 +15,11 @@ export interface UpstreamHead {
 }
 
 export interface UpstreamHandler {
+  /**
+   * An interim 1xx response (103 Early Hints, …; names lower-cased), before the final head.
+   * Optional: a handler that relays nothing (a mirrored copy) leaves it out.
+   */
+  onInformational?(status: number, headers: FlatHeaders): void;
   onResponseHead(status: number, headers: FlatHeaders): void;
   onData(chunk: Buffer): void;
   onEnd(trailers: FlatHeaders | undefined): void;

@@ -4,7 +4,7 @@
 import type { Protocol } from '@trellis/config';
 import type { Timer } from '@trellis/time';
 import type { Handler, ProxyRequest } from '../context.js';
-import { getHeader } from '../flat-headers.js';
+import { getHeader, keepForwardable } from '../flat-headers.js';
 import type { FlatHeaders } from '../flat-headers.js';
 import { UpstreamBody } from '../response.js';
 import type { ProxyResponse } from '../response.js';
@@ -109,6 +109,16 @@ class ForwardAttempt implements UpstreamHandler {
         this.#onPerTryTimeout,
       );
     if (request.body) request.body.attach(bodyTap ? bodyTap(request, call) : call);
+  }
+
+  /**
+   * RFC 9110 §15.2: a proxy forwards the 1xx it did not ask for itself (100 Continue is each
+   * side's own business; the writer drops it, and whatever else its client cannot take).
+   * An attempt given up (timeout, cancel) relays nothing more.
+   */
+  onInformational(status: number, headers: FlatHeaders): void {
+    if (this.#settled) return;
+    this.#request.exchange.response.informational(status, keepForwardable(headers));
   }
 
   onResponseHead(status: number, headers: FlatHeaders): void {

@@ -72,6 +72,19 @@ spec: {route: catalog, tokenBucket: {maxTokens: 1, tokensPerFill: 1, fillInterva
 });
 
 describe('the copy', () => {
+  it('relays no interim response to the client: only the primary does', async () => {
+    const { send, connector } = harness(mirrored(100));
+    connector.script = (call) => {
+      call.informational(103, ['link', isCopy(call) ? '</copy.css>' : '</primary.css>']);
+      call.respond(200, [], isCopy(call) ? 'copy' : 'primary');
+    };
+    const written = await send({ authority: 'catalog' }).finished;
+    await settle();
+    expect(connector.calls.filter(isCopy)).toHaveLength(1);
+    expect(written.informational).toEqual([{ status: 103, headers: ['link', '</primary.css>'] }]);
+    expect(written.body).toBe('primary');
+  });
+
   it('has the method, target and edited headers of the request, and the -shadow authority', async () => {
     const { send, connector } = harness(mirrored(100));
     connector.script = (call) => call.respond(200);
