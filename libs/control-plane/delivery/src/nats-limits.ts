@@ -1,5 +1,5 @@
-// The nats-server connection limits a Trellis mesh runs with (the demo, the benchmark and the
-// Helm chart render them next to the users of nats-users.ts). nats-server's defaults are tuned
+// The nats-server connection limits a Trellis mesh runs with (the demo and the benchmark render
+// them next to the users of nats-users.ts). nats-server's defaults are tuned
 // for a few long-lived clients: after a NATS restart every sidecar dials back within its
 // reconnect window, and a client that has not authenticated within the 2 s default auth timeout
 // is cut off and dials again, so on a busy node the storm feeds itself (measured: 10–75 s for

@@ -4,7 +4,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PermissionViolationError, connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { KV_CONFIG_BUCKET, KV_CONFIG_KEY, subjects } from '@trellis/mesh-protocol';
+import {
+  CONTROL_PLANE_NATS_PERMISSIONS,
+  KV_CONFIG_BUCKET,
+  KV_CONFIG_KEY,
+  sidecarNatsPermissions,
+  subjects,
+} from '@trellis/mesh-protocol';
 import { stopAllNatsServers } from '@trellis/testing';
 import type { NatsServerHandle } from '@trellis/testing';
 import {
@@ -66,22 +72,13 @@ describe('trellisNatsUsers', () => {
     ]);
   });
 
-  it('grants a sidecar exactly its own subjects and inbox', () => {
-    const [, web1] = trellisNatsUsers({
+  it('gives each user the permissions the protocol defines (what they allow is tested below)', () => {
+    const [controlPlane, web1] = trellisNatsUsers({
       controlPlanePassword: 'p0',
       sidecars: [sidecarOf('shop', 'web-1')],
     });
-    expect(web1?.permissions).toEqual({
-      publish: {
-        allow: [
-          'trellis.v1.sync.shop.web-1',
-          'trellis.v1.status.shop.web-1',
-          'trellis.v1.telemetry.shop.web-1',
-        ],
-        deny: ['trellis.v1.config.>', '$JS.>', '$KV.>'],
-      },
-      subscribe: { allow: ['trellis.v1.config.updates', '_INBOX.shop.web-1.>'] },
-    });
+    expect(controlPlane?.permissions).toEqual(CONTROL_PLANE_NATS_PERMISSIONS);
+    expect(web1?.permissions).toEqual(sidecarNatsPermissions('shop', 'web-1'));
   });
 
   it('refuses empty passwords, names that are not subject tokens, and a pod listed twice', () => {
