@@ -13,7 +13,8 @@ Config (one of):
                             on change and on SIGHUP; an invalid reload keeps the last good config
   --nats URL                the control plane's NATS (comma-separated URLs; $TRELLIS_NATS_URL),
                             with --nats-user/--nats-password ($TRELLIS_NATS_USER,
-                            $TRELLIS_NATS_PASSWORD)
+                            $TRELLIS_NATS_PASSWORD): this pod's own user,
+                            trellis-sidecar.<namespace>.<pod> (docs/protocol.md, Security)
   --state-file PATH         where the last good config from the control plane is kept, to start
                             from it when the control plane is down (default
                             $TMPDIR/trellis-sidecar-<namespace>-<pod>.json)
