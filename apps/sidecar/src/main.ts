@@ -46,7 +46,10 @@ const telemetryOwner =
     ? { name: flags.service, namespace: flags.namespace }
     : undefined;
 const metrics = new SidecarMetrics();
-const accessLog = new AccessLog();
+const accessLog = new AccessLog({
+  onWriteError: (err) =>
+    log.error({ err, code: 'TRL_ACCESS_LOG_WRITE_FAILED' }, 'access log stopped: stdout failed'),
+});
 // Without OTEL_EXPORTER_OTLP_ENDPOINT traces are only propagated, never recorded.
 const tracer = await MeshTracer.create({
   serviceName: telemetryOwner?.name ?? `trellis-${flags.role}`,

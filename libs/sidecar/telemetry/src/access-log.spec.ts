@@ -1,10 +1,14 @@
 // AccessLog: the exact JSON line, flags, text templates, sampling and settings swaps.
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '@trellis/time';
 import { AccessLog } from './access-log.js';
 import { accessLogEntry } from './access-log-entry.js';
 import type { AccessLogDestination, AccessLogOptions } from './access-log.js';
 import { AccessLogFormatError } from './access-log-format.js';
+import { FdWriter } from './fd-writer.js';
 import { completedRequest } from './testing.js';
 import type { CompletedInit } from './testing.js';
 
@@ -344,6 +348,39 @@ describe('settings', () => {
     expect(lines).toHaveLength(1);
     clock.advance(5000);
     expect(lines).toHaveLength(1);
+  });
+
+  it('fills a batch buffer again once the destination hands it back', () => {
+    const backing: ArrayBuffer[] = [];
+    const destination: AccessLogDestination = {
+      write: (chunk, written) => {
+        backing.push(chunk.buffer as ArrayBuffer);
+        written?.(chunk);
+      },
+    };
+    const log = new AccessLog({ destination, clock: new FakeClock(), batchBytes: 300 });
+    for (let i = 0; i < 12; i++) log.log(completedRequest(), 'outbound');
+    expect(backing.length).toBeGreaterThanOrEqual(6);
+    // The first buffer, then the second (allocated while the first was out), then those two only.
+    expect(new Set(backing).size).toBe(2);
+  });
+
+  it('writes its lines through an FdWriter to a file, whole and in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'access-log-'));
+    try {
+      const path = join(dir, 'access.log');
+      const fd = openSync(path, 'w');
+      const destination = new FdWriter({ fd, maxPendingBytes: 1 << 20 });
+      const log = new AccessLog({ destination, clock: new FakeClock(), batchBytes: 4096 });
+      const targets = Array.from({ length: 500 }, (_, i) => `/items/${i}`);
+      for (const target of targets) log.log(completedRequest({ target }), 'outbound');
+      await log.flush();
+      closeSync(fd);
+      const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+      expect(lines.map((line) => (JSON.parse(line) as { path: string }).path)).toEqual(targets);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('flushes a destination without a flush of its own', async () => {

@@ -1,15 +1,15 @@
 // Access logging: one line per finished request, a JSON object or text from a configured
 // template, with the settings (enabled, sampling, format) swapped whole on each config change.
-// The default destination is pino's asynchronous stdout stream (sonic-boom), so writing never
-// blocks a request. Lines are batched (up to 64 KiB or 1 s, Envoy's defaults for flushing its
-// access-log files): one write per line cost a thread-pool round trip and two context switches
-// per request on the proxy's one core. Each line is encoded into a byte buffer as it is made:
-// appending to one long string instead built a rope of thousands of pieces that the write then
+// The default destination is stdout written on the thread pool (FdWriter), so writing never
+// blocks a request. Lines are batched (up to 256 KiB or 1 s): one write per line cost a
+// thread-pool round trip and two context switches per request on the proxy's one core, and each
+// batch costs one more. The two batch buffers are reused: the destination hands each back once
+// written. Each line is encoded into a byte buffer as it is made: appending to one long string
+// instead built a rope of thousands of pieces that the write then
 // had to flatten and encode. JSON lines go into that buffer piece by piece, never as a string
 // (writeAccessLogJson). Lines are serialised here rather than through a pino Logger: a Logger
 // adds a level field (an empty level formatter yields invalid JSON in pino 10), and an access
 // line is one flat object whose JSON is built directly.
-import { pino } from 'pino';
 import { systemClock } from '@trellis/time';
 import type { Clock, Timer } from '@trellis/time';
 import type { CompletedRequest } from '@trellis/sidecar-proxy';
@@ -22,6 +22,7 @@ import {
 } from './access-log-entry.js';
 import type { AccessLogEntry } from './access-log-entry.js';
 import { compileAccessLogFormat } from './access-log-format.js';
+import { FdWriter } from './fd-writer.js';
 import { JsonBytes } from './json-bytes.js';
 
 /** The Telemetry resource's `spec.accessLog`. */
@@ -34,22 +35,25 @@ export interface AccessLogSettings {
 }
 
 /**
- * Where lines go, whole lines per chunk, each chunk handed over for good; pino.destination()
- * (sonic-boom in buffer mode) and any writable stream satisfy it.
+ * Where lines go, whole lines per chunk. The destination owns a chunk until it calls
+ * `written(chunk)`, after which the log fills that buffer again; one that never calls it keeps
+ * the chunk for good. FdWriter and any writable stream satisfy it.
  */
 export interface AccessLogDestination {
-  write(chunk: Buffer): unknown;
+  write(chunk: Buffer, written?: (chunk: Buffer) => void): unknown;
   flush?(callback: (error?: Error) => unknown): void;
 }
 
 export interface AccessLogOptions {
-  /** Where lines go; default: asynchronous stdout. */
+  /** Where lines go; default: stdout, written on the thread pool. */
   readonly destination?: AccessLogDestination;
+  /** Called once if writing to the default stdout stops for good (e.g. EPIPE); lines are then dropped. */
+  readonly onWriteError?: (error: Error) => void;
   /** Uniform in [0, 1); drives sampling. */
   readonly random?: () => number;
   /** Wall clock in epoch ms, for the `time` field. */
   readonly wallNow?: () => number;
-  /** Lines are held until this many bytes are pending (default 64 KiB; 0: write each line). */
+  /** Lines are held until this many bytes are pending (default 256 KiB; 0: write each line). */
   readonly batchBytes?: number;
   /** …or until this long after the first pending line (default 1000 ms). */
   readonly flushIntervalMs?: number;
@@ -65,8 +69,8 @@ interface Compiled {
 }
 
 /**
- * Most bytes the default stdout stream buffers while stdout is slow; past it lines are dropped
- * (sonic-boom emits `drop`), so a stalled log reader costs lines, never unbounded memory.
+ * Most bytes the default stdout writer holds while stdout is slow; past it batches are dropped
+ * (and counted, FdWriter.dropped), so a stalled log reader costs lines, never unbounded memory.
  */
 const DEFAULT_BUFFER_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -84,16 +88,18 @@ export class AccessLog {
   #settings: Compiled = DEFAULTS;
   /** Lines not yet handed to the destination: the first #pendingBytes bytes of #buffer. */
   #buffer: Buffer;
+  /** A batch buffer the destination handed back, filled next. */
+  #spare: Buffer | undefined;
   #pendingBytes = 0;
   /** The JSON writer over #buffer, reused for every line. */
   readonly #out = new JsonBytes(Buffer.alloc(0), 0);
   #flushTimer: Timer | undefined;
 
   constructor(options: AccessLogOptions = {}) {
-    this.#destination = options.destination ?? stdoutDestination();
+    this.#destination = options.destination ?? stdoutDestination(options.onWriteError);
     this.#random = options.random ?? Math.random;
     this.#wallNow = options.wallNow ?? Date.now;
-    this.#batchBytes = options.batchBytes ?? 64 * 1024;
+    this.#batchBytes = options.batchBytes ?? 256 * 1024;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.#clock = options.clock ?? systemClock;
     this.#buffer = Buffer.allocUnsafe(this.#bufferBytes());
@@ -172,10 +178,19 @@ export class AccessLog {
     this.#flushTimer = undefined;
     if (this.#pendingBytes === 0) return;
     const chunk = this.#buffer.subarray(0, this.#pendingBytes);
-    this.#buffer = Buffer.allocUnsafe(this.#bufferBytes());
+    this.#buffer = this.#spare ?? Buffer.allocUnsafe(this.#bufferBytes());
+    this.#spare = undefined;
     this.#pendingBytes = 0;
-    this.#destination.write(chunk);
+    this.#destination.write(chunk, this.#recycle);
   }
+
+  /** A written batch comes back: its whole buffer is the next one filled. */
+  readonly #recycle = (chunk: Buffer): void => {
+    const whole = chunk.buffer;
+    // Batch buffers are too large for Buffer's shared pool: each has an ArrayBuffer of its own.
+    if (chunk.byteOffset === 0 && whole.byteLength === this.#bufferBytes())
+      this.#spare = Buffer.from(whole);
+  };
 
   /** Pushes pending and buffered lines out (call before the process exits). */
   flush(): Promise<void> {
@@ -188,19 +203,9 @@ export class AccessLog {
   }
 }
 
-/** Asynchronous stdout in sonic-boom's buffer mode, which takes Buffer chunks as they are. */
-function stdoutDestination(): AccessLogDestination {
-  const stdout = pino.destination({
-    dest: 1,
-    sync: false,
-    contentMode: 'buffer',
-    maxLength: DEFAULT_BUFFER_LIMIT_BYTES,
-  });
-  return {
-    // sonic-boom's typings know only its utf8 mode's string chunks.
-    write: (chunk) => stdout.write(chunk as unknown as string),
-    flush: (callback) => stdout.flush(callback),
-  };
+/** stdout, written on the thread pool. */
+function stdoutDestination(onError: ((error: Error) => void) | undefined): AccessLogDestination {
+  return new FdWriter({ fd: 1, maxPendingBytes: DEFAULT_BUFFER_LIMIT_BYTES, onError });
 }
 
 function sampled(percent: number, random: () => number): boolean {
