@@ -5,6 +5,14 @@
 /** [name, value, name, value, …] with lower-case names, order and repeats kept. */
 export type FlatHeaders = string[];
 
+/**
+ * The interim statuses a ResponseWriter sends (102–199): 100 belongs to each side's own Expect
+ * handling, 101 to upgrades. Every writer of the contract drops the others.
+ */
+export function isSentInterimStatus(status: number): boolean {
+  return status >= 102 && status <= 199;
+}
+
 export interface BodyHandlers {
   onData(chunk: Buffer): void;
   /** Trailers arrive only on HTTP/2 and chunked HTTP/1.1 bodies. */

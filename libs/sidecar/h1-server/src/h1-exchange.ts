@@ -4,6 +4,7 @@
 // the response straight to the socket, coalescing the head with a body known by end time.
 import type { Socket } from 'node:net';
 import { H1ServerError } from './errors.js';
+import { isSentInterimStatus } from './exchange.js';
 import type {
   BodyHandlers,
   DownstreamExchange,
@@ -173,8 +174,8 @@ export class H1Exchange
   // === ResponseWriter ===
 
   informational(status: number, headers: FlatHeaders): void {
-    // 100 is sent by body.start() alone; 101 belongs to upgrades; HTTP/1.0 knows no 1xx.
-    if (this.#headSent || this.#gone || status < 102 || status > 199) return;
+    // HTTP/1.0 knows no 1xx (RFC 9110 §15.2).
+    if (this.#headSent || this.#gone || !isSentInterimStatus(status)) return;
     if (this.request.versionMinor === 0) return;
     let head: string;
     try {

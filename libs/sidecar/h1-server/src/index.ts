@@ -8,6 +8,7 @@ export type { RequestHead } from './request-head.js';
 export { H1ServerError, H1ServerErrorCodes, isH1ServerError } from './errors.js';
 export type { H1ServerErrorCode, RefusalStatus } from './errors.js';
 export type { H1ServerOptions, H2cUpgradeHook } from './types.js';
+export { isSentInterimStatus } from './exchange.js';
 export type {
   BodyHandlers,
   DownstreamExchange,

@@ -2,8 +2,9 @@
 // framing rules of RFC 9113 (preface, frame sizes, flow control, header validity, rapid-reset
 // and flood limits). This adapter turns one server stream into an exchange: the exchange object
 // is the stream's handler and its body reader, a second object writes the response.
-import { H2ErrorCode } from '@trellis/sidecar-h2';
-import type { H2Error, H2ServerStream, H2ServerStreamHandler } from '@trellis/sidecar-h2';
+import { H2Error, H2ErrorCode } from '@trellis/sidecar-h2';
+import type { H2ServerStream, H2ServerStreamHandler } from '@trellis/sidecar-h2';
+import { isSentInterimStatus } from './exchange.js';
 import type {
   BodyHandlers,
   DownstreamExchange,
@@ -58,11 +59,12 @@ class H2Response implements ResponseWriter {
   informational(status: number, headers: FlatHeaders): void {
     const stream = this.stream;
     // A refusal sent a head or reset the stream: these checks cover it too.
-    if (stream.headSent || stream.finished || status < 102 || status > 199) return;
+    if (stream.headSent || stream.finished || !isSentInterimStatus(status)) return;
     try {
       stream.informational(status, headers);
-    } catch {
+    } catch (error) {
       // A field HTTP/2 cannot carry: the hint is advisory, so it is dropped and the stream lives.
+      if (!(error instanceof H2Error)) throw error;
     }
   }
 
