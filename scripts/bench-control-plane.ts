@@ -640,7 +640,8 @@ async function runOnce(options: RunOptions): Promise<RunResult> {
     const applyMs: number[] = [];
     const writtenAt = new Map<number, number>();
     const simCpu = (): number => workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
-    let simCpuBeforeChanges = simCpu();
+    // Set when the first measured change starts (there is at least one: --changes ≥ 1).
+    let simCpuBeforeChanges = 0;
     for (let i = 0; i < warmupChanges + changes; i++) {
       const warmup = i < warmupChanges;
       if (i === warmupChanges) simCpuBeforeChanges = simCpu();
