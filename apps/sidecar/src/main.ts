@@ -85,6 +85,7 @@ const sidecar = new Sidecar({
   },
 });
 metrics.observeRuntime(() => sidecar.holder.current?.runtime);
+metrics.observeAccessLogDrops(() => accessLog.droppedLines);
 sidecar.holder.onApplied((applied) => {
   sidecar.stats.increment('config_applied');
   log.info({ version: applied.snapshot.version, hash: applied.snapshot.hash }, 'config applied');

@@ -353,9 +353,9 @@ describe('settings', () => {
   it('fills a batch buffer again once the destination hands it back', () => {
     const backing: ArrayBuffer[] = [];
     const destination: AccessLogDestination = {
-      write: (chunk, written) => {
+      write: (chunk, done) => {
         backing.push(chunk.buffer as ArrayBuffer);
-        written?.(chunk);
+        done?.(chunk, false);
       },
     };
     const log = new AccessLog({ destination, clock: new FakeClock(), batchBytes: 300 });
@@ -363,6 +363,38 @@ describe('settings', () => {
     expect(backing.length).toBeGreaterThanOrEqual(6);
     // The first buffer, then the second (allocated while the first was out), then those two only.
     expect(new Set(backing).size).toBe(2);
+  });
+
+  it('counts the lines of every chunk the destination drops, and only those', () => {
+    let written = 0;
+    let calls = 0;
+    const destination: AccessLogDestination = {
+      // Every other chunk is dropped.
+      write: (chunk, done) => {
+        const dropped = calls++ % 2 === 1;
+        if (!dropped) written += chunk.toString().split('\n').length - 1;
+        done?.(chunk, dropped);
+      },
+    };
+    const log = new AccessLog({ destination, clock: new FakeClock(), batchBytes: 700 });
+    for (let i = 0; i < 40; i++) log.log(completedRequest(), 'outbound');
+    void log.flush();
+    expect(calls).toBeGreaterThanOrEqual(4);
+    expect(log.droppedLines).toBeGreaterThan(0);
+    expect(log.droppedLines + written).toBe(40);
+  });
+
+  it('counts the lines an FdWriter drops while stdout is stalled', () => {
+    // A write that never completes: stdout nobody reads. Only the first batch fits the bound.
+    const destination = new FdWriter({ fd: 99, maxPendingBytes: 1000, write: () => undefined });
+    const log = new AccessLog({ destination, clock: new FakeClock(), batchBytes: 600 });
+    for (let i = 0; i < 30; i++) log.log(completedRequest(), 'outbound');
+    void log.flush();
+    const sample = setup();
+    sample.log.log(completedRequest(), 'outbound');
+    const lineBytes = Buffer.byteLength(sample.lines[0]!);
+    const firstBatchLines = Math.ceil(600 / lineBytes);
+    expect(log.droppedLines).toBe(30 - firstBatchLines);
   });
 
   it('writes its lines through an FdWriter to a file, whole and in order', async () => {

@@ -23,6 +23,7 @@ import {
 import type { AccessLogEntry } from './access-log-entry.js';
 import { compileAccessLogFormat } from './access-log-format.js';
 import { FdWriter } from './fd-writer.js';
+import type { ChunkDone } from './fd-writer.js';
 import { JsonBytes } from './json-bytes.js';
 
 /** The Telemetry resource's `spec.accessLog`. */
@@ -36,11 +37,11 @@ export interface AccessLogSettings {
 
 /**
  * Where lines go, whole lines per chunk. The destination owns a chunk until it calls
- * `written(chunk)`, after which the log fills that buffer again; one that never calls it keeps
- * the chunk for good. FdWriter and any writable stream satisfy it.
+ * `done(chunk, dropped)`, after which the log fills that buffer again and counts the chunk's
+ * lines if it was dropped; one that never calls it keeps the chunk for good. FdWriter is one.
  */
 export interface AccessLogDestination {
-  write(chunk: Buffer, written?: (chunk: Buffer) => void): unknown;
+  write(chunk: Buffer, done?: ChunkDone): unknown;
   flush?(callback: (error?: Error) => unknown): void;
 }
 
@@ -70,7 +71,8 @@ interface Compiled {
 
 /**
  * Most bytes the default stdout writer holds while stdout is slow; past it batches are dropped
- * (and counted, FdWriter.dropped), so a stalled log reader costs lines, never unbounded memory.
+ * (and their lines counted, droppedLines), so a stalled log reader costs lines, never unbounded
+ * memory.
  */
 const DEFAULT_BUFFER_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -91,6 +93,7 @@ export class AccessLog {
   /** A batch buffer the destination handed back, filled next. */
   #spare: Buffer | undefined;
   #pendingBytes = 0;
+  #droppedLines = 0;
   /** The JSON writer over #buffer, reused for every line. */
   readonly #out = new JsonBytes(Buffer.alloc(0), 0);
   #flushTimer: Timer | undefined;
@@ -108,6 +111,11 @@ export class AccessLog {
   /** Room for a full batch plus the line that completes it. */
   #bufferBytes(): number {
     return Math.max(2 * this.#batchBytes, MIN_BUFFER_BYTES);
+  }
+
+  /** Lines the destination dropped (stdout too slow or failed), since start. */
+  get droppedLines(): number {
+    return this.#droppedLines;
   }
 
   /**
@@ -146,7 +154,10 @@ export class AccessLog {
     const mostBytes = accessLogJsonBound(completed, direction, traceId) + 1;
     if (this.#pendingBytes + mostBytes > this.#buffer.length) this.#writePending();
     if (mostBytes > this.#buffer.length) {
-      this.#destination.write(Buffer.from(`${accessLogJson(completed, direction, wallNow)}\n`));
+      this.#destination.write(
+        Buffer.from(`${accessLogJson(completed, direction, wallNow)}\n`),
+        this.#onDone,
+      );
       return;
     }
     const out = this.#out;
@@ -162,7 +173,7 @@ export class AccessLog {
     const mostBytes = 3 * line.length;
     if (this.#pendingBytes + mostBytes > this.#buffer.length) this.#writePending();
     if (mostBytes > this.#buffer.length) {
-      this.#destination.write(Buffer.from(line));
+      this.#destination.write(Buffer.from(line), this.#onDone);
       return;
     }
     this.#pendingBytes += this.#buffer.write(line, this.#pendingBytes);
@@ -181,11 +192,12 @@ export class AccessLog {
     this.#buffer = this.#spare ?? Buffer.allocUnsafe(this.#bufferBytes());
     this.#spare = undefined;
     this.#pendingBytes = 0;
-    this.#destination.write(chunk, this.#recycle);
+    this.#destination.write(chunk, this.#onDone);
   }
 
-  /** A written batch comes back: its whole buffer is the next one filled. */
-  readonly #recycle = (chunk: Buffer): void => {
+  /** A chunk comes back: its lines are counted if dropped; a batch's buffer is filled next. */
+  readonly #onDone = (chunk: Buffer, dropped: boolean): void => {
+    if (dropped) this.#droppedLines += countLines(chunk);
     const whole = chunk.buffer;
     // Batch buffers are too large for Buffer's shared pool: each has an ArrayBuffer of its own.
     if (chunk.byteOffset === 0 && whole.byteLength === this.#bufferBytes())
@@ -206,6 +218,13 @@ export class AccessLog {
 /** stdout, written on the thread pool. */
 function stdoutDestination(onError: ((error: Error) => void) | undefined): AccessLogDestination {
   return new FdWriter({ fd: 1, maxPendingBytes: DEFAULT_BUFFER_LIMIT_BYTES, onError });
+}
+
+/** Lines in a chunk of whole lines. */
+function countLines(chunk: Buffer): number {
+  let lines = 0;
+  for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) lines++;
+  return lines;
 }
 
 function sampled(percent: number, random: () => number): boolean {

@@ -36,7 +36,9 @@ describe('FdWriter', () => {
     const handedBack: string[] = [];
     const chunks = Array.from({ length: 50 }, (_, i) => Buffer.from(`line ${i}\n`));
     for (const chunk of chunks)
-      expect(writer.write(chunk, (c) => handedBack.push(c.toString()))).toBe(true);
+      expect(
+        writer.write(chunk, (c, dropped) => handedBack.push(`${c}${dropped ? ' dropped' : ''}`)),
+      ).toBe(true);
     expect(await flushed(writer)).toBeUndefined();
     closeSync(fd);
     expect(readFileSync(path, 'utf8')).toBe(chunks.join(''));
@@ -69,17 +71,18 @@ describe('FdWriter', () => {
     expect(calls.map((c) => c.bytes)).toEqual(['abc', 'abc']);
   });
 
-  it('drops (and counts) what would take it past maxPendingBytes, handing it back at once', () => {
+  it('drops what would take it past maxPendingBytes, handing it back at once as dropped', () => {
     const { write, calls } = scriptedWrite();
     const writer = new FdWriter({ fd: 99, maxPendingBytes: 10, write });
     const back: string[] = [];
-    expect(writer.write(Buffer.from('123456'), (c) => back.push(`${c}`))).toBe(true);
-    expect(writer.write(Buffer.from('7890x'), (c) => back.push(`${c}`))).toBe(false);
-    expect(back).toEqual(['7890x']);
+    const done = (c: Buffer, dropped: boolean) =>
+      back.push(`${c} ${dropped ? 'dropped' : 'written'}`);
+    expect(writer.write(Buffer.from('123456'), done)).toBe(true);
+    expect(writer.write(Buffer.from('7890x'), done)).toBe(false);
+    expect(back).toEqual(['7890x dropped']);
     expect(writer.write(Buffer.from('7890'))).toBe(true);
-    expect(writer.dropped).toEqual({ chunks: 1, bytes: 5 });
     calls[0]!.callback(null, 6);
-    expect(back).toEqual(['7890x', '123456']);
+    expect(back).toEqual(['7890x dropped', '123456 written']);
     expect(calls.map((c) => c.bytes)).toEqual(['123456', '7890']);
   });
 
@@ -93,15 +96,17 @@ describe('FdWriter', () => {
       onError: (error) => errors.push(error),
     });
     const back: string[] = [];
-    writer.write(Buffer.from('a'), (c) => back.push(`${c}`));
-    writer.write(Buffer.from('b'), (c) => back.push(`${c}`));
+    const done = (c: Buffer, dropped: boolean) =>
+      back.push(`${c} ${dropped ? 'dropped' : 'written'}`);
+    writer.write(Buffer.from('a'), done);
+    writer.write(Buffer.from('b'), done);
     const flush = flushed(writer);
     calls[0]!.callback(errno('EPIPE') as NodeJS.ErrnoException, 0);
     expect((await flush)?.message).toBe('EPIPE');
     expect(errors.map((e) => e.message)).toEqual(['EPIPE']);
-    expect(back).toEqual(['a', 'b']);
-    expect(writer.write(Buffer.from('c'))).toBe(false);
-    expect(writer.dropped).toEqual({ chunks: 3, bytes: 3 });
+    expect(back).toEqual(['a dropped', 'b dropped']);
+    expect(writer.write(Buffer.from('c'), done)).toBe(false);
+    expect(back).toEqual(['a dropped', 'b dropped', 'c dropped']);
     expect(calls).toHaveLength(1);
     expect((await flushed(writer))?.message).toBe('EPIPE');
   });
@@ -109,9 +114,9 @@ describe('FdWriter', () => {
   it('hands an empty chunk straight back and flushes at once when idle', async () => {
     const { write, calls } = scriptedWrite();
     const writer = new FdWriter({ fd: 99, maxPendingBytes: 1 << 20, write });
-    const back: Buffer[] = [];
-    writer.write(Buffer.alloc(0), (c) => back.push(c));
-    expect(back).toHaveLength(1);
+    const back: boolean[] = [];
+    writer.write(Buffer.alloc(0), (_c, dropped) => back.push(dropped));
+    expect(back).toEqual([false]);
     expect(calls).toHaveLength(0);
     expect(await flushed(writer)).toBeUndefined();
   });

@@ -1,8 +1,8 @@
 // Writes whole chunks to a file descriptor (the access log's stdout) off the event loop: one
 // fs.write at a time on the thread pool, in order, never blocking a request. A chunk is handed
-// back once written, so the access log fills the same buffer again instead of allocating one per
-// batch; pino's stream (sonic-boom), used before, cannot say when it is done with a chunk. What
-// it drops is counted, and a stdout that fails for good is reported once.
+// back once written or dropped, so the access log fills the same buffer again instead of
+// allocating one per batch (pino's stream, sonic-boom, used before, cannot say when it is done
+// with a chunk) and counts the lines it lost. A stdout that fails for good is reported once.
 import { write as fsWrite } from 'node:fs';
 import { systemClock } from '@trellis/time';
 import type { Clock } from '@trellis/time';
@@ -19,8 +19,8 @@ export type WriteFn = (
 export interface FdWriterOptions {
   readonly fd: number;
   /**
-   * Most bytes queued or being written; a chunk past it is dropped and counted, so a stalled
-   * reader costs lines, never unbounded memory.
+   * Most bytes queued or being written; a chunk past it is dropped (and handed back as such),
+   * so a stalled reader costs lines, never unbounded memory.
    */
   readonly maxPendingBytes: number;
   /** Default: fs.write. */
@@ -34,9 +34,12 @@ export interface FdWriterOptions {
 /** How long a full non-blocking pipe is left to drain before the write is tried again. */
 const EAGAIN_RETRY_MS = 10;
 
+/** Hands a chunk back to its owner: written whole, or dropped. */
+export type ChunkDone = (chunk: Buffer, dropped: boolean) => void;
+
 interface Pending {
   readonly chunk: Buffer;
-  readonly written: ((chunk: Buffer) => void) | undefined;
+  readonly done: ChunkDone | undefined;
 }
 
 export class FdWriter {
@@ -53,8 +56,6 @@ export class FdWriter {
   #writing = false;
   #failed: Error | undefined;
   #flushWaiters: ((error?: Error) => void)[] = [];
-  #droppedChunks = 0;
-  #droppedBytes = 0;
 
   constructor(options: FdWriterOptions) {
     this.#fd = options.fd;
@@ -64,27 +65,21 @@ export class FdWriter {
     this.#onError = options.onError;
   }
 
-  /** Chunks dropped because too much was pending or writing had failed, and their bytes. */
-  get dropped(): { readonly chunks: number; readonly bytes: number } {
-    return { chunks: this.#droppedChunks, bytes: this.#droppedBytes };
-  }
-
   /**
-   * Queues `chunk` (the writer owns it until it calls `written(chunk)`, or drops it). Returns
-   * false when the chunk was dropped.
+   * Queues `chunk`; the writer owns it until it calls `done`, once the chunk is written or
+   * dropped: at once when too much is pending or writing has failed, later when writing fails
+   * with the chunk still queued. Returns false when the chunk was dropped at once.
    */
-  write(chunk: Buffer, written?: (chunk: Buffer) => void): boolean {
+  write(chunk: Buffer, done?: ChunkDone): boolean {
     if (chunk.length === 0) {
-      written?.(chunk);
+      done?.(chunk, false);
       return true;
     }
     if (this.#failed || this.#pendingBytes + chunk.length > this.#maxPendingBytes) {
-      this.#droppedChunks++;
-      this.#droppedBytes += chunk.length;
-      written?.(chunk);
+      done?.(chunk, true);
       return false;
     }
-    this.#queue.push({ chunk, written });
+    this.#queue.push({ chunk, done });
     this.#pendingBytes += chunk.length;
     this.#pump();
     return true;
@@ -132,7 +127,7 @@ export class FdWriter {
     this.#queue.shift();
     this.#offset = 0;
     this.#pendingBytes -= head.chunk.length;
-    head.written?.(head.chunk);
+    head.done?.(head.chunk, false);
     if (this.#queue.length === 0) this.#settleFlushes(undefined);
     else this.#pump();
   };
@@ -140,11 +135,7 @@ export class FdWriter {
   /** Writing stopped for good: what is queued is dropped, waiters hear why. */
   #fail(error: Error): void {
     this.#failed = error;
-    for (const { chunk, written } of this.#queue.splice(0)) {
-      this.#droppedChunks++;
-      this.#droppedBytes += chunk.length;
-      written?.(chunk);
-    }
+    for (const { chunk, done } of this.#queue.splice(0)) done?.(chunk, true);
     this.#pendingBytes = 0;
     this.#offset = 0;
     this.#onError?.(error);

@@ -71,6 +71,12 @@ export const SIDECAR_METRICS = {
     type: 'counter',
     labels: ['metric'],
   },
+  accessLogDropped: {
+    name: 'trellis_access_log_dropped_lines_total',
+    help: 'Access-log lines dropped because stdout could not take them (16 MiB behind, or failed).',
+    type: 'counter',
+    labels: [],
+  },
   endpointEjected: {
     name: 'trellis_endpoint_ejected',
     help: 'Endpoints of the destination currently ejected by outlier detection.',

@@ -106,6 +106,24 @@ describe('request counters', () => {
   });
 });
 
+describe('access-log drops', () => {
+  it('exports the lines the access log dropped, read at each scrape', async () => {
+    const metrics = new SidecarMetrics();
+    expect(seriesOf(await scrape(metrics), 'trellis_access_log_dropped_lines_total')).toEqual({
+      trellis_access_log_dropped_lines_total: 0,
+    });
+    let dropped = 1200;
+    metrics.observeAccessLogDrops(() => dropped);
+    expect(seriesOf(await scrape(metrics), 'trellis_access_log_dropped_lines_total')).toEqual({
+      trellis_access_log_dropped_lines_total: 1200,
+    });
+    dropped = 1500;
+    expect(seriesOf(await scrape(metrics), 'trellis_access_log_dropped_lines_total')).toEqual({
+      trellis_access_log_dropped_lines_total: 1500,
+    });
+  });
+});
+
 describe('settings', () => {
   it('stops counting requests when turned off, keeping what was counted, and resumes', async () => {
     const metrics = new SidecarMetrics();

@@ -89,6 +89,7 @@ export class SidecarMetrics {
   readonly #overflow: Counter;
   readonly #caps = new Map<string, Capped>();
   #runtime: () => ProxyRuntime | undefined = () => undefined;
+  #accessLogDropped: () => number = () => 0;
   #enabled = true;
 
   constructor(options: SidecarMetricsOptions = {}) {
@@ -124,6 +125,16 @@ export class SidecarMetrics {
       help: m.labelOverflow.help,
       labelNames: m.labelOverflow.labels,
       registers,
+    });
+    const accessLogDropped: Counter = new Counter({
+      name: m.accessLogDropped.name,
+      help: m.accessLogDropped.help,
+      labelNames: m.accessLogDropped.labels,
+      registers,
+      collect: () => {
+        accessLogDropped.reset();
+        accessLogDropped.inc(this.#accessLogDropped());
+      },
     });
     this.#registerRuntimeGauges();
   }
@@ -184,6 +195,11 @@ export class SidecarMetrics {
   /** Sets where the scrape-time gauges read the runtime in force (the config holder's). */
   observeRuntime(getRuntime: () => ProxyRuntime | undefined): void {
     this.#runtime = getRuntime;
+  }
+
+  /** Sets where the scrape reads the access log's dropped lines (AccessLog.droppedLines). */
+  observeAccessLogDrops(getDroppedLines: () => number): void {
+    this.#accessLogDropped = getDroppedLines;
   }
 
   /** The series of these labels; past the cap, the direction's overflow series. */
