@@ -7,7 +7,7 @@
 // without it, 1,000 then 10,000. Every run appends a section to docs/benchmarks.md (with
 // --note's one line on what changed). Other flags: --changes K, --warmup-changes U (default 3:
 // changes made and reported before the K measured ones, while the workers' code is still
-// unoptimised), --workers W, --json FILE,
+// unoptimised), --workers W (default 2), --json FILE,
 // --nats-auth-timeout SECONDS (default the mesh's, trellisNatsLimits), --profile DIR (CPU
 // profiles of the control plane and the workers). Every wait is bounded; every child is killed
 // and every temp dir removed at the end, on error and on SIGINT.
@@ -1020,7 +1020,9 @@ async function main(): Promise<void> {
   const sizes = chosen === undefined ? [1_000, 10_000] : [chosen];
   const rows: Row[] = [];
   for (const sidecars of sizes) {
-    const workers = workersFlag ?? (sidecars > 1_000 ? 4 : 2);
+    // Two workers, one per core: with four, the 10,000-sidecar storm took 9.0–11.2 s (nats-server
+    // restarted in 2.4–3.6 s, starved by the workers' failed dials) and with two 8.1–8.5 s.
+    const workers = workersFlag ?? 2;
     console.log(
       `\nbench:control-plane: ${fmt(sidecars)} sidecars over ${workers} workers, ${warmupChanges} warm-up and ${changes} measured changes`,
     );
