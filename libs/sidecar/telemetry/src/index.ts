@@ -8,6 +8,7 @@ export {
   compileAccessLogFormat,
 } from './access-log-format.js';
 export type { AccessLogDestination, AccessLogOptions, AccessLogSettings } from './access-log.js';
+export type { ChunkDone } from './fd-writer.js';
 export { AccessLog } from './access-log.js';
 export type { MetricSpec, SidecarMetricKey } from './metric-table.js';
 export {
