@@ -39,16 +39,20 @@ spec:
 `;
 
 let child: ChildProcess | undefined;
+/** What the process wrote to stdout: its JSON log lines. */
+let stdout = '';
 afterEach(() => {
   child?.kill('SIGKILL');
   child = undefined;
 });
 
 function start(args: string[], env: Record<string, string> = {}): ChildProcess {
+  stdout = '';
   child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
   return child;
 }
 
@@ -147,6 +151,11 @@ describe('trellis-control-plane', () => {
         const exited = exitCode(proc);
         proc.kill('SIGTERM');
         expect(await exited).toBe(0);
+        // The replica is named once per line: the app binds it, the library does not repeat it.
+        const writerLine = stdout.split('\n').find((line) => line.includes('is the writer'));
+        expect(JSON.parse(writerLine ?? '{}')).toMatchObject({ replica: 'cp-test', writer: true });
+        for (const line of stdout.split('\n').filter((l) => l.includes('"replica"')))
+          expect(line.match(/"replica":/g)).toHaveLength(1);
         const cp = await connect({
           servers: nats.url,
           user: CONTROL_PLANE_NATS_USER,

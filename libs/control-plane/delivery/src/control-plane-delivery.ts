@@ -45,6 +45,7 @@ export const DEFAULT_HEAD_WINDOW_MS = 12_000;
 export interface ControlPlaneDeliveryOptions {
   /** Unique per replica (pod name); the lease holder's name. */
   readonly replicaId: string;
+  /** Lines do not repeat the replica id: bind it (the app logs through `log.child({ replica })`). */
   readonly log: DeliveryLogger;
   /** Writer lease time (default 5 s). */
   readonly leaseMs?: number;
@@ -234,10 +235,7 @@ export class ControlPlaneDelivery {
         this.#reconcile();
       }),
       election.writerChanges.subscribe((writer) => {
-        log.info(
-          { replica: election.replicaId },
-          writer ? 'this replica is the writer' : 'this replica follows',
-        );
+        log.info({ writer }, writer ? 'this replica is the writer' : 'this replica follows');
         if (writer) {
           // A new writer announces the stored version once more: the old one may have stored
           // it and died before publishing.
