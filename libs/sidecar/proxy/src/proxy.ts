@@ -21,6 +21,9 @@ export interface CompletedRequest {
   readonly grpcStatus: string | undefined;
   readonly outcome: BodyOutcome | 'internal-error';
   readonly durationMs: number;
+  /** Request body bytes received from the client (for a tunnel: all its bytes upstream). */
+  readonly bytesIn: number;
+  /** Response body bytes sent to the client (for a tunnel: all its bytes downstream). */
   readonly bytesOut: number;
 }
 
@@ -105,6 +108,7 @@ export class Proxy {
         grpcStatus: undefined,
         outcome: 'client-gone',
         durationMs: this.#options.clock.now() - request.startedAt,
+        bytesIn: request.body?.bytes ?? 0,
         bytesOut: 0,
       });
       return;
@@ -119,6 +123,7 @@ export class Proxy {
         grpcStatus: headGrpcStatus ?? getHeader(response.body?.endTrailers ?? [], 'grpc-status'),
         outcome: failure ?? outcome,
         durationMs: this.#options.clock.now() - request.startedAt,
+        bytesIn: request.body?.bytes ?? 0,
         bytesOut: bytes,
       });
     });

@@ -353,7 +353,7 @@ export class UpgradeProxy {
     const body = response.body;
     if (socket.destroyed || request.cancelled === 'client-gone') {
       body?.discard();
-      this.#complete(request, 499, 'client-gone', 0);
+      this.#complete(request, 499, 'client-gone', request.body?.bytes ?? 0, 0);
       return;
     }
     if (body instanceof TunnelBody) {
@@ -365,12 +365,12 @@ export class UpgradeProxy {
       response.error === undefined ? forwardableHeaders(response.headers) : response.headers;
     exchange.head(response.status, headers, body === undefined);
     if (body === undefined) {
-      this.#complete(request, response.status, 'complete', 0);
+      this.#complete(request, response.status, 'complete', request.body?.bytes ?? 0, 0);
       return;
     }
     exchange.onAbort(() => body.discard());
     body.pipe(exchange, (outcome, bytes) =>
-      this.#complete(request, response.status, outcome, bytes),
+      this.#complete(request, response.status, outcome, request.body?.bytes ?? 0, bytes),
     );
   }
 
@@ -379,6 +379,7 @@ export class UpgradeProxy {
     const upstream = tunnel.upstream;
     this.#active++;
     this.#total++;
+    let bytesIn = rest.length;
     let bytesOut = tunnel.head.length;
     let closed = false;
     const close = (): void => {
@@ -388,7 +389,7 @@ export class UpgradeProxy {
       client.destroy();
       upstream.destroy();
       tunnel.finish('complete');
-      this.#complete(request, 101, 'complete', bytesOut);
+      this.#complete(request, 101, 'complete', bytesIn, bytesOut);
     };
     for (const socket of [client, upstream]) {
       socket.on('error', close);
@@ -400,6 +401,7 @@ export class UpgradeProxy {
       upstream.setTimeout(this.#options.idleTimeoutMs);
       upstream.on('timeout', close);
     }
+    client.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
     upstream.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
     if (tunnel.head.length > 0) client.write(tunnel.head);
     if (rest.length > 0) upstream.write(rest);
@@ -494,14 +496,21 @@ export class UpgradeProxy {
       });
   }
 
-  #complete(request: ProxyRequest, status: number, outcome: BodyOutcome, bytes: number): void {
+  #complete(
+    request: ProxyRequest,
+    status: number,
+    outcome: BodyOutcome,
+    bytesIn: number,
+    bytesOut: number,
+  ): void {
     this.#options.onComplete?.({
       request,
       status,
       grpcStatus: undefined,
       outcome,
       durationMs: this.#options.clock.now() - request.startedAt,
-      bytesOut: bytes,
+      bytesIn,
+      bytesOut,
     });
   }
 }

@@ -259,7 +259,8 @@ describe('WebSocket pass-through', () => {
     });
     const upstreamSide = upstream.sockets.at(-1) as Socket;
     expect(await tunnels()).toEqual({ active: before.active + 1, total: before.total + 1 });
-    ws.socket.write(maskedFrame(CLOSE, Buffer.from([0x03, 0xe8])));
+    const closeFrame = maskedFrame(CLOSE, Buffer.from([0x03, 0xe8]));
+    ws.socket.write(closeFrame);
     const close = await ws.next();
     expect(close.opcode).toBe(CLOSE);
     ws.socket.end();
@@ -273,6 +274,9 @@ describe('WebSocket pass-through', () => {
     const done = gateway.completed.find((c) => c.request.exchange.target === '/client-closes');
     expect(done?.status).toBe(101);
     expect(done?.request.record.route).toBeDefined();
+    // The tunnel's bytes: the client's close frame up, the upstream's answer down.
+    expect(done?.bytesIn).toBe(closeFrame.length);
+    expect(done?.bytesOut).toBeGreaterThan(0);
   });
 
   it('closes the client side when the upstream closes', async () => {

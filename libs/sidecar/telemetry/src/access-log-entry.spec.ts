@@ -34,6 +34,7 @@ const completed = fc.record({
     fc.integer({ min: 0, max: 10_000_000 }).map((micros) => micros / 1000),
     fc.constantFrom(0.0005, 0.0015, 1e-7, 9.9995, 1e15),
   ),
+  bytesIn: number,
   bytesOut: number,
   route: optionalText,
   destination: optionalText,
@@ -67,6 +68,7 @@ describe('accessLogJson', () => {
           grpcStatus: c.grpcStatus,
           outcome: c.outcome,
           durationMs: c.durationMs,
+          bytesIn: c.bytesIn,
           bytesOut: c.bytesOut,
           record: {
             route: c.route,

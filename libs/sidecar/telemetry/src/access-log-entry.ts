@@ -27,6 +27,9 @@ export interface AccessLogEntry {
   readonly destination: string | null;
   readonly attempts: number;
   readonly retry_reasons: readonly string[];
+  /** Request body bytes received from the client. */
+  readonly bytes_in: number;
+  /** Response body bytes sent to the client. */
   readonly bytes_out: number;
   readonly retried: boolean;
   readonly timed_out: boolean;
@@ -143,7 +146,9 @@ export function writeAccessLogJson(
     if (i) out.raw(',');
     out.string(reasons[i]!);
   }
-  out.raw('],"bytes_out":');
+  out.raw('],"bytes_in":');
+  out.number(completed.bytesIn);
+  out.raw(',"bytes_out":');
   out.number(completed.bytesOut);
   const clientAborted = completed.outcome === 'client-gone';
   if (error === undefined && record.attempts <= 1 && !record.faultInjected && !clientAborted) {
@@ -257,6 +262,7 @@ export function accessLogEntry(
     destination: record.destination ?? null,
     attempts: record.attempts,
     retry_reasons: [...record.retryReasons],
+    bytes_in: completed.bytesIn,
     bytes_out: completed.bytesOut,
     retried: record.attempts > 1,
     timed_out: error !== undefined && TIMEOUT_ERRORS.has(error),

@@ -46,6 +46,7 @@ const FIELDS: Readonly<Record<string, Field>> = {
   DESTINATION: text((e) => e.destination),
   ATTEMPTS: text((e) => e.attempts),
   RETRY_REASONS: text((e) => e.retry_reasons.join(',')),
+  BYTES_IN: text((e) => e.bytes_in),
   BYTES_OUT: text((e) => e.bytes_out),
   RETRIED: text((e) => e.retried),
   TIMED_OUT: text((e) => e.timed_out),

@@ -49,6 +49,7 @@ describe('JSON lines', () => {
       status: 503,
       grpcStatus: '14',
       durationMs: 12.3456789,
+      bytesIn: 9,
       bytesOut: 17,
       record: { attempts: 3, retryReasons: ['5xx', 'reset'], error: 'upstream-reset' },
     });
@@ -69,6 +70,7 @@ describe('JSON lines', () => {
       'destination',
       'attempts',
       'retry_reasons',
+      'bytes_in',
       'bytes_out',
       'retried',
       'timed_out',
@@ -95,6 +97,7 @@ describe('JSON lines', () => {
       destination: 'catalog.shop:8080',
       attempts: 3,
       retry_reasons: ['5xx', 'reset'],
+      bytes_in: 9,
       bytes_out: 17,
       retried: true,
       timed_out: false,
@@ -196,11 +199,11 @@ describe('text format', () => {
       enabled: true,
       samplingPercent: 100,
       format:
-        '%TIME%|%REQUEST_ID%|%DIRECTION%|%AUTHORITY%|%ATTEMPTS%|%BYTES_OUT%|%DESTINATION%|%RETRIED%|%TIMED_OUT%|%BREAKER%|%RATE_LIMITED%|%FAULT_INJECTED%|%CLIENT_ABORTED%',
+        '%TIME%|%REQUEST_ID%|%DIRECTION%|%AUTHORITY%|%ATTEMPTS%|%BYTES_IN%|%BYTES_OUT%|%DESTINATION%|%RETRIED%|%TIMED_OUT%|%BREAKER%|%RATE_LIMITED%|%FAULT_INJECTED%|%CLIENT_ABORTED%',
     });
-    log.log(completedRequest({ record: { attempts: 2 } }), 'inbound');
+    log.log(completedRequest({ bytesIn: 3, record: { attempts: 2 } }), 'inbound');
     expect(lines).toEqual([
-      '2026-01-02T03:04:05.666Z|req-1|inbound|catalog:8080|2|5|catalog.shop:8080|true|false|false|false|false|false\n',
+      '2026-01-02T03:04:05.666Z|req-1|inbound|catalog:8080|2|3|5|catalog.shop:8080|true|false|false|false|false|false\n',
     ]);
   });
 

@@ -59,6 +59,12 @@ export const SIDECAR_METRICS = {
     type: 'counter',
     labels: ['direction'],
   },
+  bytesReceived: {
+    name: 'trellis_bytes_received_total',
+    help: 'Request body bytes received from clients.',
+    type: 'counter',
+    labels: ['direction'],
+  },
   clientAborts: {
     name: 'trellis_client_aborts_total',
     help: 'Responses cut short because the client went away.',

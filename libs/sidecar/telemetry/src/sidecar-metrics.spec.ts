@@ -69,20 +69,24 @@ describe('request counters', () => {
     });
   });
 
-  it('counts injected faults, bytes sent and client aborts', async () => {
+  it('counts injected faults, bytes sent and received, and client aborts', async () => {
     const metrics = new SidecarMetrics();
     metrics.record(
-      completedRequest({ bytesOut: 100, record: { faultInjected: true } }),
+      completedRequest({ bytesIn: 40, bytesOut: 100, record: { faultInjected: true } }),
       'outbound',
     );
     metrics.record(completedRequest({ bytesOut: 30, outcome: 'client-gone' }), 'outbound');
-    metrics.record(completedRequest({ bytesOut: 0 }), 'inbound');
+    metrics.record(completedRequest({ bytesIn: 7, bytesOut: 0 }), 'inbound');
     const samples = await scrape(metrics);
     expect(seriesOf(samples, 'trellis_faults_injected_total')).toEqual({
       'trellis_faults_injected_total{route="route/catalog.shop"}': 1,
     });
     expect(seriesOf(samples, 'trellis_bytes_sent_total')).toEqual({
       'trellis_bytes_sent_total{direction="outbound"}': 130,
+    });
+    expect(seriesOf(samples, 'trellis_bytes_received_total')).toEqual({
+      'trellis_bytes_received_total{direction="outbound"}': 40,
+      'trellis_bytes_received_total{direction="inbound"}': 7,
     });
     expect(seriesOf(samples, 'trellis_client_aborts_total')).toEqual({
       'trellis_client_aborts_total{direction="outbound"}': 1,

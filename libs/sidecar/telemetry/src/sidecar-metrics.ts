@@ -80,6 +80,7 @@ export class SidecarMetrics {
   readonly #index = new Map<string, Map<string, Map<string, RequestSeries>>>();
   readonly #maxSeries: number;
   readonly #bytesSentByDirection = new Map<string, number>();
+  readonly #bytesReceivedByDirection = new Map<string, number>();
   readonly #retries: Counter;
   readonly #localResponses: Counter;
   readonly #rateLimited: Counter;
@@ -107,17 +108,21 @@ export class SidecarMetrics {
     this.#rateLimited = counter(m.rateLimited);
     this.#overloaded = counter(m.overloaded);
     this.#faults = counter(m.faultsInjected);
-    const bytesSent: Counter = new Counter({
-      name: m.bytesSent.name,
-      help: m.bytesSent.help,
-      labelNames: m.bytesSent.labels,
-      registers,
-      collect: () => {
-        bytesSent.reset();
-        for (const [direction, bytes] of this.#bytesSentByDirection)
-          bytesSent.inc({ direction }, bytes);
-      },
-    });
+    // Byte totals per direction, handed to prom-client at scrape time.
+    const perDirection = (spec: MetricSpec, totals: Map<string, number>): void => {
+      const bytes: Counter = new Counter({
+        name: spec.name,
+        help: spec.help,
+        labelNames: spec.labels,
+        registers,
+        collect: () => {
+          bytes.reset();
+          for (const [direction, total] of totals) bytes.inc({ direction }, total);
+        },
+      });
+    };
+    perDirection(m.bytesSent, this.#bytesSentByDirection);
+    perDirection(m.bytesReceived, this.#bytesReceivedByDirection);
     this.#clientAborts = counter(m.clientAborts);
     // Its only label is a metric name from the table, so it needs no cap of its own.
     this.#overflow = new Counter({
@@ -185,10 +190,8 @@ export class SidecarMetrics {
         this.#overloaded.inc(this.#bounded(m.overloaded, { destination }));
     }
     if (record.faultInjected) this.#faults.inc(this.#bounded(m.faultsInjected, { route }));
-    if (completed.bytesOut > 0) {
-      const sent = this.#bytesSentByDirection;
-      sent.set(direction, (sent.get(direction) ?? 0) + completed.bytesOut);
-    }
+    if (completed.bytesOut > 0) addTo(this.#bytesSentByDirection, direction, completed.bytesOut);
+    if (completed.bytesIn > 0) addTo(this.#bytesReceivedByDirection, direction, completed.bytesIn);
     if (completed.outcome === 'client-gone') this.#clientAborts.inc({ direction });
   }
 
@@ -355,6 +358,10 @@ export class SidecarMetrics {
       },
     });
   }
+}
+
+function addTo(totals: Map<string, number>, key: string, amount: number): void {
+  totals.set(key, (totals.get(key) ?? 0) + amount);
 }
 
 const CODE_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;

@@ -29,10 +29,11 @@ function listen(server: Server): Promise<number> {
   );
 }
 
-function get(port: number, path: string, headers: Record<string, string> = {}) {
+function get(port: number, path: string, headers: Record<string, string> = {}, body?: string) {
   return new Promise<{ status: number; body: string; type: string | undefined }>(
     (resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      const method = body === undefined ? 'GET' : 'POST';
+      const req = request({ host: '127.0.0.1', port, path, headers, method }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () =>
@@ -44,13 +45,17 @@ function get(port: number, path: string, headers: Record<string, string> = {}) {
         );
       });
       req.on('error', reject);
-      req.end();
+      req.end(body);
     },
   );
 }
 
 beforeAll(async () => {
-  upstream = createServer((_req, res) => res.end('hello'));
+  // Reads the whole request body before answering, as an app does.
+  upstream = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('hello'));
+  });
   const upstreamPort = await listen(upstream);
   const accessLog = new AccessLog({
     destination: { write: (chunk: Buffer) => lines.push(chunk.toString()) },
@@ -92,7 +97,7 @@ spec: {service: web, endpoints: [{address: 127.0.0.1, port: ${upstreamPort}}]}
 apiVersion: trellis.dev/v1alpha1
 kind: Telemetry
 metadata: {name: mesh, namespace: shop}
-spec: {accessLog: {format: '%STATUS% %ROUTE% %DESTINATION% %TRACE_ID% %ERROR% %BYTES_OUT%'}}
+spec: {accessLog: {format: '%METHOD% %STATUS% %ROUTE% %DESTINATION% %TRACE_ID% %ERROR% %BYTES_IN% %BYTES_OUT%'}}
 `,
     },
   ]);
@@ -118,30 +123,35 @@ afterAll(async () => {
 });
 
 describe('telemetry on a live gateway', () => {
-  it('logs and counts a proxied request and a no-route answer', async () => {
+  it('logs and counts proxied requests and a no-route answer', async () => {
     const ok = await get(gatewayPort, '/', {
       host: 'web',
       traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`,
     });
     expect(ok).toMatchObject({ status: 200, body: 'hello' });
+    const posted = await get(gatewayPort, '/orders', { host: 'web' }, 'x'.repeat(1234));
+    expect(posted).toMatchObject({ status: 200, body: 'hello' });
     expect((await get(gatewayPort, '/', { host: 'nowhere' })).status).toBe(404);
-    expect(lines).toEqual([
-      `200 service/web.shop:80 web.shop:80 ${TRACE_ID} - 5\n`,
-      '404 - - - no-route 22\n',
-    ]);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(`GET 200 service/web.shop:80 web.shop:80 ${TRACE_ID} - 0 5\n`);
+    expect(lines[1]).toBe('POST 200 service/web.shop:80 web.shop:80 - - 1234 5\n');
+    expect(lines[2]).toBe('GET 404 - - - no-route 0 22\n');
     const page = await get(adminPort, '/metrics');
     expect(page.status).toBe(200);
     expect(page.type).toBe('text/plain; charset=utf-8');
     const samples = parseExposition(page.body);
     expect(seriesOf(samples, 'trellis_requests_total')).toEqual({
-      'trellis_requests_total{direction="gateway",route="service/web.shop:80",destination="web.shop:80",code_class="2xx",grpc_status=""}': 1,
+      'trellis_requests_total{direction="gateway",route="service/web.shop:80",destination="web.shop:80",code_class="2xx",grpc_status=""}': 2,
       'trellis_requests_total{direction="gateway",route="",destination="",code_class="4xx",grpc_status=""}': 1,
     });
     expect(seriesOf(samples, 'trellis_local_responses_total')).toEqual({
       'trellis_local_responses_total{direction="gateway",error="no-route"}': 1,
     });
     expect(seriesOf(samples, 'trellis_bytes_sent_total')).toEqual({
-      'trellis_bytes_sent_total{direction="gateway"}': 27,
+      'trellis_bytes_sent_total{direction="gateway"}': 32,
+    });
+    expect(seriesOf(samples, 'trellis_bytes_received_total')).toEqual({
+      'trellis_bytes_received_total{direction="gateway"}': 1234,
     });
     expect(seriesOf(samples, 'trellis_config_version')).toEqual({ trellis_config_version: 3 });
     expect(seriesOf(samples, 'trellis_active_requests')).toEqual({

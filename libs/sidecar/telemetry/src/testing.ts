@@ -16,6 +16,7 @@ export interface CompletedInit {
   readonly grpcStatus?: string;
   readonly outcome?: CompletedRequest['outcome'];
   readonly durationMs?: number;
+  readonly bytesIn?: number;
   readonly bytesOut?: number;
 }
 
@@ -53,6 +54,7 @@ export function completedRequest(init: CompletedInit = {}): CompletedRequest {
     grpcStatus: init.grpcStatus,
     outcome: init.outcome ?? 'complete',
     durationMs: init.durationMs ?? 12,
+    bytesIn: init.bytesIn ?? 0,
     bytesOut: init.bytesOut ?? 5,
   };
 }
