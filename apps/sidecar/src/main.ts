@@ -86,6 +86,7 @@ const sidecar = new Sidecar({
 });
 metrics.observeRuntime(() => sidecar.holder.current?.runtime);
 metrics.observeAccessLogDrops(() => accessLog.droppedLines);
+metrics.observeListeners(() => sidecar.listenerStats());
 sidecar.holder.onApplied((applied) => {
   sidecar.stats.increment('config_applied');
   log.info({ version: applied.snapshot.version, hash: applied.snapshot.hash }, 'config applied');

@@ -24,6 +24,13 @@ export class H2Server implements SessionOwner {
     return this.#sessions.size;
   }
 
+  /** Streams open now on all connections (request or response still in progress). */
+  get activeStreams(): number {
+    let streams = 0;
+    for (const session of this.#sessions) streams += session.activeStreams;
+    return streams;
+  }
+
   /**
    * Serves a prior-knowledge connection. `alreadyRead`: bytes the caller read while sniffing,
    * starting with (part of) the client preface; the socket must have no 'data' listener left.

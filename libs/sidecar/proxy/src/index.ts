@@ -12,7 +12,7 @@ export { Proxy } from './proxy.js';
 export type { ProxyResponse, ResponseBody } from './response.js';
 export type { Cluster, ClusterSettings, RoutePolicies, RuntimeOptions } from './runtime.js';
 export { ProxyRuntime } from './runtime.js';
-export type { Logger, SidecarOptions, SidecarRole } from './sidecar.js';
+export type { ListenerStats, Logger, SidecarOptions, SidecarRole } from './sidecar.js';
 export { Sidecar, trellisErrorValues } from './sidecar.js';
 export { buildInboundStack, buildStack } from './stack.js';
 export type { AttemptTrace, RequestTrace, RequestTracer } from './tracing.js';

@@ -130,6 +130,11 @@ export class ProxyListener {
     return this.#sockets.size;
   }
 
+  /** HTTP/2 streams open now (an HTTP/1.1 connection carries one request at a time). */
+  get streams(): number {
+    return this.#h2.activeStreams;
+  }
+
   /**
    * Stops accepting connections and asks clients to go: GOAWAY on HTTP/2, `Connection: close`
    * on the next HTTP/1.1 response, idle keep-alive connections closed now. In-flight requests

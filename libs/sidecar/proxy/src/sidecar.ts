@@ -62,6 +62,17 @@ export interface SidecarOptions {
   readonly tracer?: RequestTracer;
 }
 
+/** One listener as `/stats` and the metrics show it. */
+export interface ListenerStats {
+  readonly address: string;
+  /** Client connections open now (HTTP/1.1, HTTP/2 and upgraded tunnels alike). */
+  readonly connections: number;
+  /** HTTP/2 streams open now. */
+  readonly streams: number;
+  /** Upgraded connections (WebSocket …): open now, and opened since start. */
+  readonly tunnels: { readonly active: number; readonly total: number };
+}
+
 interface NamedListener {
   readonly name: string;
   readonly address: HostPort;
@@ -198,7 +209,7 @@ export class Sidecar {
           body: {
             ...this.stats.toJSON(),
             config_version: this.holder.current?.snapshot.version ?? 0,
-            listeners: this.#listenerStats(),
+            listeners: this.listenerStats(),
           },
         }),
       },
@@ -211,17 +222,15 @@ export class Sidecar {
     };
   }
 
-  #listenerStats(): Record<
-    string,
-    { address: string; connections: number; tunnels: { active: number; total: number } }
-  > {
+  /** Each listener's address and what is open on it now, by listener name. */
+  listenerStats(): Record<string, ListenerStats> {
     return Object.fromEntries(
       this.#listeners.map(({ name, listener, upgrades }) => [
         name,
         {
           address: this.#bound[name] ? formatHostPort(this.#bound[name]) : '',
           connections: listener.connections,
-          // Upgraded connections (WebSocket …): open now, and opened since start.
+          streams: listener.streams,
           tunnels: { active: upgrades.active, total: upgrades.total },
         },
       ]),

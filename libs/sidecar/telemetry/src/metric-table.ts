@@ -95,6 +95,18 @@ export const SIDECAR_METRICS = {
     type: 'gauge',
     labels: ['destination'],
   },
+  downstreamConnections: {
+    name: 'trellis_downstream_connections',
+    help: 'Client connections open now on the listener (HTTP/1.1, HTTP/2 and upgraded tunnels).',
+    type: 'gauge',
+    labels: ['direction'],
+  },
+  downstreamStreams: {
+    name: 'trellis_downstream_streams',
+    help: 'HTTP/2 streams open now on the listener.',
+    type: 'gauge',
+    labels: ['direction'],
+  },
   configVersion: {
     name: 'trellis_config_version',
     help: 'Version of the config snapshot in force (0 before the first).',

@@ -110,6 +110,35 @@ describe('request counters', () => {
   });
 });
 
+describe('listeners', () => {
+  it('exports the connections and HTTP/2 streams open on each listener, read at each scrape', async () => {
+    const metrics = new SidecarMetrics();
+    const stats = (connections: number, streams: number) => ({
+      address: '127.0.0.1:1',
+      connections,
+      streams,
+      tunnels: { active: 0, total: 0 },
+    });
+    let listeners = { outbound: stats(3, 7), inbound: stats(1, 0) };
+    metrics.observeListeners(() => listeners);
+    let samples = await scrape(metrics);
+    expect(seriesOf(samples, 'trellis_downstream_connections')).toEqual({
+      'trellis_downstream_connections{direction="outbound"}': 3,
+      'trellis_downstream_connections{direction="inbound"}': 1,
+    });
+    expect(seriesOf(samples, 'trellis_downstream_streams')).toEqual({
+      'trellis_downstream_streams{direction="outbound"}': 7,
+      'trellis_downstream_streams{direction="inbound"}': 0,
+    });
+    listeners = { outbound: stats(0, 0), inbound: stats(2, 1) };
+    samples = await scrape(metrics);
+    expect(seriesOf(samples, 'trellis_downstream_streams')).toEqual({
+      'trellis_downstream_streams{direction="outbound"}': 0,
+      'trellis_downstream_streams{direction="inbound"}': 1,
+    });
+  });
+});
+
 describe('access-log drops', () => {
   it('exports the lines the access log dropped, read at each scrape', async () => {
     const metrics = new SidecarMetrics();

@@ -5,7 +5,12 @@
 // scrape time: prom-client hashes a label object on every inc/observe, which cost more than
 // the rest of the request's bookkeeping together.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Cluster, CompletedRequest, ProxyRuntime } from '@trellis/sidecar-proxy';
+import type {
+  Cluster,
+  CompletedRequest,
+  ListenerStats,
+  ProxyRuntime,
+} from '@trellis/sidecar-proxy';
 import { LabelSetCap } from './label-cap.js';
 import {
   DEFAULT_MAX_LABEL_SETS,
@@ -91,6 +96,7 @@ export class SidecarMetrics {
   readonly #caps = new Map<string, Capped>();
   #runtime: () => ProxyRuntime | undefined = () => undefined;
   #accessLogDropped: () => number = () => 0;
+  #listeners: () => Readonly<Record<string, ListenerStats>> = () => ({});
   #enabled = true;
 
   constructor(options: SidecarMetricsOptions = {}) {
@@ -198,6 +204,11 @@ export class SidecarMetrics {
   /** Sets where the scrape-time gauges read the runtime in force (the config holder's). */
   observeRuntime(getRuntime: () => ProxyRuntime | undefined): void {
     this.#runtime = getRuntime;
+  }
+
+  /** Sets where the scrape reads each listener's open connections and streams. */
+  observeListeners(getListeners: () => Readonly<Record<string, ListenerStats>>): void {
+    this.#listeners = getListeners;
   }
 
   /** Sets where the scrape reads the access log's dropped lines (AccessLog.droppedLines). */
@@ -339,6 +350,21 @@ export class SidecarMetrics {
     };
     perCluster(m.endpointEjected, (c) => c.endpoints.snapshot().ejected);
     perCluster(m.activeRequests, (c) => c.breaker.active('active-requests'));
+    const perListener = (spec: MetricSpec, read: (l: ListenerStats) => number): void => {
+      const gauge: Gauge = new Gauge({
+        name: spec.name,
+        help: spec.help,
+        labelNames: spec.labels,
+        registers,
+        collect: () => {
+          gauge.reset();
+          for (const [direction, stats] of Object.entries(this.#listeners()))
+            gauge.set({ direction }, read(stats));
+        },
+      });
+    };
+    perListener(m.downstreamConnections, (l) => l.connections);
+    perListener(m.downstreamStreams, (l) => l.streams);
     const version: Gauge = new Gauge({
       name: m.configVersion.name,
       help: m.configVersion.help,

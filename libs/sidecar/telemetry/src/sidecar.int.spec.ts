@@ -1,6 +1,7 @@
 // Telemetry wired into a real gateway the way apps/sidecar does it: requests over HTTP to an
 // upstream on 127.0.0.1:0, then the access-log lines and the /metrics admin view they leave.
 import { createServer, request } from 'node:http';
+import { connect as connectH2 } from 'node:http2';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSnapshot, loadConfig } from '@trellis/config';
@@ -21,6 +22,8 @@ let sidecar: Sidecar;
 let gatewayPort: number;
 let adminPort: number;
 const lines: string[] = [];
+/** Answers the request the upstream is holding (path /hold), once one is. */
+let releaseHeld: (() => void) | undefined;
 const metrics = new SidecarMetrics();
 
 function listen(server: Server): Promise<number> {
@@ -54,7 +57,10 @@ beforeAll(async () => {
   // Reads the whole request body before answering, as an app does.
   upstream = createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.end('hello'));
+    req.on('end', () => {
+      if (req.url === '/hold') releaseHeld = () => res.end('held');
+      else res.end('hello');
+    });
   });
   const upstreamPort = await listen(upstream);
   const accessLog = new AccessLog({
@@ -77,6 +83,7 @@ beforeAll(async () => {
     },
   });
   metrics.observeRuntime(() => sidecar.holder.current?.runtime);
+  metrics.observeListeners(() => sidecar.listenerStats());
   sidecar.holder.onApplied((applied) =>
     accessLog.configure(telemetryFor(applied.snapshot.resources, undefined)?.accessLog),
   );
@@ -157,5 +164,36 @@ describe('telemetry on a live gateway', () => {
     expect(seriesOf(samples, 'trellis_active_requests')).toEqual({
       'trellis_active_requests{destination="web.shop:80"}': 0,
     });
+  });
+
+  it('shows the client connections and HTTP/2 streams open on each listener', async () => {
+    const gauges = async () => {
+      const samples = parseExposition((await get(adminPort, '/metrics')).body);
+      return {
+        connections: samples.get('trellis_downstream_connections{direction="gateway"}'),
+        streams: samples.get('trellis_downstream_streams{direction="gateway"}'),
+      };
+    };
+    const client = connectH2(`http://127.0.0.1:${gatewayPort}`);
+    try {
+      const stream = client.request({ ':path': '/hold', ':authority': 'web' });
+      const body = new Promise<string>((resolve) => {
+        let text = '';
+        stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        stream.on('end', () => resolve(text));
+      });
+      for (let i = 0; i < 200 && releaseHeld === undefined; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(releaseHeld).toBeDefined();
+      const open = await gauges();
+      expect(open.streams).toBe(1);
+      // The HTTP/2 connection, and any keep-alive connection of the requests before.
+      expect(open.connections).toBeGreaterThanOrEqual(1);
+      releaseHeld?.();
+      expect(await body).toBe('held');
+      expect((await gauges()).streams).toBe(0);
+    } finally {
+      client.close();
+    }
   });
 });
