@@ -95,6 +95,18 @@ export const SIDECAR_METRICS = {
     type: 'gauge',
     labels: ['destination'],
   },
+  endpointEjections: {
+    name: 'trellis_endpoint_ejections_total',
+    help: "Outlier-detection ejections of the destination's endpoints (those still in the config).",
+    type: 'counter',
+    labels: ['destination'],
+  },
+  breakerOpens: {
+    name: 'trellis_breaker_opens_total',
+    help: "Times the destination's consecutive-failure breaker opened.",
+    type: 'counter',
+    labels: ['destination'],
+  },
   downstreamConnections: {
     name: 'trellis_downstream_connections',
     help: 'Client connections open now on the listener (HTTP/1.1, HTTP/2 and upgraded tunnels).',

@@ -247,6 +247,13 @@ metadata: {name: cart, namespace: shop}
 spec:
   service: cart
   endpoints: [{address: 10.0.1.1, port: 9090}]
+---
+apiVersion: trellis.dev/v1alpha1
+kind: DestinationPolicy
+metadata: {name: cart, namespace: shop}
+spec:
+  service: cart
+  failureAccrual: {consecutiveFailures: 2}
 `;
 
 function runtime(version: number): ProxyRuntime {
@@ -279,9 +286,29 @@ describe('runtime gauges', () => {
       'trellis_active_requests{destination="catalog.shop:8080"}': 0,
       'trellis_active_requests{destination="cart.shop:9090"}': 2,
     });
+    expect(seriesOf(samples, 'trellis_endpoint_ejections_total')).toEqual({
+      'trellis_endpoint_ejections_total{destination="catalog.shop:8080"}': 1,
+      'trellis_endpoint_ejections_total{destination="cart.shop:9090"}': 0,
+    });
+    // Only cart has a consecutive-failure breaker; it has not opened yet.
+    expect(seriesOf(samples, 'trellis_breaker_opens_total')).toEqual({
+      'trellis_breaker_opens_total{destination="cart.shop:9090"}': 0,
+    });
     expect(seriesOf(samples, 'trellis_config_version')).toEqual({ trellis_config_version: 7 });
     expect(seriesOf(samples, 'trellis_config_info')).toEqual({
       [`trellis_config_info{hash="${current.snapshot.hash}"}`]: 1,
+    });
+  });
+
+  it('counts the times a consecutive-failure breaker opened', async () => {
+    const metrics = new SidecarMetrics();
+    const current = runtime(1);
+    metrics.observeRuntime(() => current);
+    const accrual = current.cluster('cart.shop:9090')!.failureAccrual!;
+    for (let i = 0; i < 2; i++) accrual.report(accrual.acquire() as 'admitted', 'failure');
+    expect(accrual.state).toBe('open');
+    expect(seriesOf(await scrape(metrics), 'trellis_breaker_opens_total')).toEqual({
+      'trellis_breaker_opens_total{destination="cart.shop:9090"}': 1,
     });
   });
 

@@ -350,6 +350,29 @@ export class SidecarMetrics {
     };
     perCluster(m.endpointEjected, (c) => c.endpoints.snapshot().ejected);
     perCluster(m.activeRequests, (c) => c.breaker.active('active-requests'));
+    // Lifetime totals kept by the runtime (carried across config swaps that keep the cluster's
+    // settings), handed to prom-client as counters at scrape time.
+    const clusterTotal = (spec: MetricSpec, read: (c: Cluster) => number | undefined): void => {
+      const counter: Counter = new Counter({
+        name: spec.name,
+        help: spec.help,
+        labelNames: spec.labels,
+        registers,
+        collect: () => {
+          counter.reset();
+          const runtime = this.#runtime();
+          if (!runtime) return;
+          for (const cluster of runtime.clusters()) {
+            const total = read(cluster);
+            if (total !== undefined) counter.inc({ destination: cluster.ref.key }, total);
+          }
+        },
+      });
+    };
+    clusterTotal(m.endpointEjections, (c) =>
+      c.endpoints.snapshot().endpoints.reduce((sum, e) => sum + e.totalEjections, 0),
+    );
+    clusterTotal(m.breakerOpens, (c) => c.failureAccrual?.opened);
     const perListener = (spec: MetricSpec, read: (l: ListenerStats) => number): void => {
       const gauge: Gauge = new Gauge({
         name: spec.name,
