@@ -114,21 +114,8 @@ export class SidecarMetrics {
     this.#rateLimited = counter(m.rateLimited);
     this.#overloaded = counter(m.overloaded);
     this.#faults = counter(m.faultsInjected);
-    // Byte totals per direction, handed to prom-client at scrape time.
-    const perDirection = (spec: MetricSpec, totals: Map<string, number>): void => {
-      const bytes: Counter = new Counter({
-        name: spec.name,
-        help: spec.help,
-        labelNames: spec.labels,
-        registers,
-        collect: () => {
-          bytes.reset();
-          for (const [direction, total] of totals) bytes.inc({ direction }, total);
-        },
-      });
-    };
-    perDirection(m.bytesSent, this.#bytesSentByDirection);
-    perDirection(m.bytesReceived, this.#bytesReceivedByDirection);
+    this.#registerScraped(m.bytesSent, () => perDirection(this.#bytesSentByDirection));
+    this.#registerScraped(m.bytesReceived, () => perDirection(this.#bytesReceivedByDirection));
     this.#clientAborts = counter(m.clientAborts);
     // Its only label is a metric name from the table, so it needs no cap of its own.
     this.#overflow = new Counter({
@@ -137,17 +124,35 @@ export class SidecarMetrics {
       labelNames: m.labelOverflow.labels,
       registers,
     });
-    const accessLogDropped: Counter = new Counter({
-      name: m.accessLogDropped.name,
-      help: m.accessLogDropped.help,
-      labelNames: m.accessLogDropped.labels,
-      registers,
-      collect: () => {
-        accessLogDropped.reset();
-        accessLogDropped.inc(this.#accessLogDropped());
-      },
+    this.#registerScraped(m.accessLogDropped, () => [[{}, this.#accessLogDropped()]]);
+    // Read from the runtime in force and the listeners; the request path never updates them.
+    this.#registerScraped(m.endpointEjected, () =>
+      this.#perDestination((c) => c.endpoints.snapshot().ejected),
+    );
+    this.#registerScraped(m.activeRequests, () =>
+      this.#perDestination((c) => c.breaker.active('active-requests')),
+    );
+    // Lifetime totals the runtime keeps (carried across config swaps that keep the cluster's
+    // settings).
+    this.#registerScraped(m.endpointEjections, () =>
+      this.#perDestination((c) =>
+        c.endpoints.snapshot().endpoints.reduce((sum, e) => sum + e.totalEjections, 0),
+      ),
+    );
+    this.#registerScraped(m.breakerOpens, () =>
+      this.#perDestination((c) => c.failureAccrual?.opened),
+    );
+    this.#registerScraped(m.downstreamConnections, () =>
+      Object.entries(this.#listeners()).map(([direction, l]) => [{ direction }, l.connections]),
+    );
+    this.#registerScraped(m.downstreamStreams, () =>
+      Object.entries(this.#listeners()).map(([direction, l]) => [{ direction }, l.streams]),
+    );
+    this.#registerScraped(m.configVersion, () => [[{}, this.#runtime()?.snapshot.version ?? 0]]);
+    this.#registerScraped(m.configInfo, () => {
+      const runtime = this.#runtime();
+      return runtime ? [[{ hash: runtime.snapshot.hash }, 1]] : [];
     });
-    this.#registerRuntimeGauges();
   }
 
   get contentType(): string {
@@ -329,84 +334,51 @@ export class SidecarMetrics {
     return folded;
   }
 
-  #registerRuntimeGauges(): void {
-    const m = SIDECAR_METRICS;
+  /**
+   * Registers a metric whose series are read at scrape time: `read` gives each label set with
+   * its value (a gauge's level, a counter's lifetime total). The metric is reset first, so series
+   * that went away (a destination removed by a config change) leave the scrape.
+   */
+  #registerScraped(spec: MetricSpec, read: () => Iterable<ScrapedSample>): void {
+    const config = { name: spec.name, help: spec.help, labelNames: spec.labels };
     const registers = [this.registry];
-    const perCluster = (spec: MetricSpec, read: (c: Cluster) => number): void => {
-      const gauge: Gauge = new Gauge({
-        name: spec.name,
-        help: spec.help,
-        labelNames: spec.labels,
-        registers,
-        collect: () => {
-          // Reset first: destinations removed by a config change must leave the scrape.
-          gauge.reset();
-          const runtime = this.#runtime();
-          if (!runtime) return;
-          for (const cluster of runtime.clusters())
-            gauge.set({ destination: cluster.ref.key }, read(cluster));
-        },
-      });
-    };
-    perCluster(m.endpointEjected, (c) => c.endpoints.snapshot().ejected);
-    perCluster(m.activeRequests, (c) => c.breaker.active('active-requests'));
-    // Lifetime totals kept by the runtime (carried across config swaps that keep the cluster's
-    // settings), handed to prom-client as counters at scrape time.
-    const clusterTotal = (spec: MetricSpec, read: (c: Cluster) => number | undefined): void => {
+    if (spec.type === 'counter') {
       const counter: Counter = new Counter({
-        name: spec.name,
-        help: spec.help,
-        labelNames: spec.labels,
+        ...config,
         registers,
         collect: () => {
           counter.reset();
-          const runtime = this.#runtime();
-          if (!runtime) return;
-          for (const cluster of runtime.clusters()) {
-            const total = read(cluster);
-            if (total !== undefined) counter.inc({ destination: cluster.ref.key }, total);
-          }
+          for (const [labels, value] of read()) counter.inc(labels, value);
         },
       });
-    };
-    clusterTotal(m.endpointEjections, (c) =>
-      c.endpoints.snapshot().endpoints.reduce((sum, e) => sum + e.totalEjections, 0),
-    );
-    clusterTotal(m.breakerOpens, (c) => c.failureAccrual?.opened);
-    const perListener = (spec: MetricSpec, read: (l: ListenerStats) => number): void => {
+    } else {
       const gauge: Gauge = new Gauge({
-        name: spec.name,
-        help: spec.help,
-        labelNames: spec.labels,
+        ...config,
         registers,
         collect: () => {
           gauge.reset();
-          for (const [direction, stats] of Object.entries(this.#listeners()))
-            gauge.set({ direction }, read(stats));
+          for (const [labels, value] of read()) gauge.set(labels, value);
         },
       });
-    };
-    perListener(m.downstreamConnections, (l) => l.connections);
-    perListener(m.downstreamStreams, (l) => l.streams);
-    const version: Gauge = new Gauge({
-      name: m.configVersion.name,
-      help: m.configVersion.help,
-      labelNames: m.configVersion.labels,
-      registers,
-      collect: () => version.set(this.#runtime()?.snapshot.version ?? 0),
-    });
-    const info: Gauge = new Gauge({
-      name: m.configInfo.name,
-      help: m.configInfo.help,
-      labelNames: m.configInfo.labels,
-      registers,
-      collect: () => {
-        info.reset();
-        const runtime = this.#runtime();
-        if (runtime) info.set({ hash: runtime.snapshot.hash }, 1);
-      },
-    });
+    }
   }
+
+  /** Each destination of the runtime in force with `value(cluster)`, where it has one. */
+  *#perDestination(value: (c: Cluster) => number | undefined): Iterable<ScrapedSample> {
+    const runtime = this.#runtime();
+    if (!runtime) return;
+    for (const cluster of runtime.clusters()) {
+      const v = value(cluster);
+      if (v !== undefined) yield [{ destination: cluster.ref.key }, v];
+    }
+  }
+}
+
+/** One series of a scrape-time metric: its labels and value. */
+type ScrapedSample = readonly [Labels, number];
+
+function* perDirection(totals: ReadonlyMap<string, number>): Iterable<ScrapedSample> {
+  for (const [direction, total] of totals) yield [{ direction }, total];
 }
 
 function addTo(totals: Map<string, number>, key: string, amount: number): void {
