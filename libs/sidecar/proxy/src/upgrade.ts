@@ -353,7 +353,7 @@ export class UpgradeProxy {
     const body = response.body;
     if (socket.destroyed || request.cancelled === 'client-gone') {
       body?.discard();
-      this.#complete(request, 499, 'client-gone', request.body?.bytes ?? 0, 0);
+      this.#complete(request, 499, 'client-gone', 0);
       return;
     }
     if (body instanceof TunnelBody) {
@@ -365,12 +365,12 @@ export class UpgradeProxy {
       response.error === undefined ? forwardableHeaders(response.headers) : response.headers;
     exchange.head(response.status, headers, body === undefined);
     if (body === undefined) {
-      this.#complete(request, response.status, 'complete', request.body?.bytes ?? 0, 0);
+      this.#complete(request, response.status, 'complete', 0);
       return;
     }
     exchange.onAbort(() => body.discard());
     body.pipe(exchange, (outcome, bytes) =>
-      this.#complete(request, response.status, outcome, request.body?.bytes ?? 0, bytes),
+      this.#complete(request, response.status, outcome, bytes),
     );
   }
 
@@ -389,7 +389,7 @@ export class UpgradeProxy {
       client.destroy();
       upstream.destroy();
       tunnel.finish('complete');
-      this.#complete(request, 101, 'complete', bytesIn, bytesOut);
+      this.#complete(request, 101, 'complete', bytesOut, bytesIn);
     };
     for (const socket of [client, upstream]) {
       socket.on('error', close);
@@ -496,12 +496,13 @@ export class UpgradeProxy {
       });
   }
 
+  /** `bytesIn`: a tunnel counts its own; otherwise the request body's. */
   #complete(
     request: ProxyRequest,
     status: number,
     outcome: BodyOutcome,
-    bytesIn: number,
     bytesOut: number,
+    bytesIn = request.body?.bytes ?? 0,
   ): void {
     this.#options.onComplete?.({
       request,
