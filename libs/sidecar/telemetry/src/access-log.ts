@@ -4,9 +4,9 @@
 // blocks a request. Lines are batched (up to 256 KiB or 1 s): one write per line cost a
 // thread-pool round trip and two context switches per request on the proxy's one core, and each
 // batch costs one more. The two batch buffers are reused: the destination hands each back once
-// written. Each line is encoded into a byte buffer as it is made: appending to one long string
-// instead built a rope of thousands of pieces that the write then
-// had to flatten and encode. JSON lines go into that buffer piece by piece, never as a string
+// written or dropped. Each line is encoded into a byte buffer as it is made: appending to one
+// long string instead built a rope of thousands of pieces that the write then had to flatten
+// and encode. JSON lines go into that buffer piece by piece, never as a string
 // (writeAccessLogJson). Lines are serialised here rather than through a pino Logger: a Logger
 // adds a level field (an empty level formatter yields invalid JSON in pino 10), and an access
 // line is one flat object whose JSON is built directly.
