@@ -24,7 +24,8 @@ function containerPaths(value: unknown, path: (string | number)[] = []): (string
 
 /**
  * A copy of `doc` in which the container at `path` gets `replacement`: under one of its keys
- * (`existing` picks which) or under `key`, which may be new.
+ * (`existing` picks which) or under `key`, which may be new. An array takes a new item at its
+ * end instead: JSON arrays have no named keys (and `key` = "length" would resize it).
  */
 function corrupt(
   doc: Doc,
@@ -37,8 +38,10 @@ function corrupt(
   let node: Record<string | number, unknown> = copy;
   for (const segment of path) node = node[segment] as Record<string | number, unknown>;
   const keys = Object.keys(node);
-  const target = existing === undefined || keys.length === 0 ? key : keys[existing % keys.length];
-  node[target ?? key] = replacement;
+  const newKey = Array.isArray(node) ? node.length : key;
+  const target =
+    existing === undefined || keys.length === 0 ? newKey : keys[existing % keys.length];
+  node[target ?? newKey] = replacement;
   return copy;
 }
 
