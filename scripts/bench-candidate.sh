@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The sidecar as a candidate of ../shared/bench/peers.sh: writes a standalone edge config from
 # the harness's variables (HTTP/1.1 clients → the HTTP/1.1 upstream, h2c clients → the h2c
-# upstream) and runs the built sidecar in the foreground with its production defaults.
+# upstream) and runs the built sidecar in the foreground with its production defaults: through its
+# launcher, apps/sidecar/bin/trellis-sidecar, which sets its memory settings.
 # Optional, for `npm run bench:telemetry` (unset: no Telemetry resource, as before):
 #   BENCH_TELEMETRY=off     adds a mesh-wide Telemetry with request metrics and the access log off
 #                           and tracing at 0 %, and drops OTEL_EXPORTER_OTLP_ENDPOINT (no exporter);
@@ -74,6 +75,6 @@ if [ -n "$telemetry" ]; then
   printf -- '---\napiVersion: trellis.dev/v1alpha1\nkind: Telemetry\nmetadata: {name: bench}\nspec: %s\n' \
     "$telemetry" >> "$config_dir/bench.yaml"
 fi
-# exec keeps SIGTERM going straight to the sidecar, which drains and exits.
-exec node dist/apps/sidecar/main.js --role gateway --config "$config_dir/bench.yaml" \
+# exec (here and in the launcher) keeps SIGTERM going straight to the sidecar, which drains and exits.
+exec apps/sidecar/bin/trellis-sidecar --role gateway --config "$config_dir/bench.yaml" \
   --listen "127.0.0.1:${LISTEN_PORT}" --admin "127.0.0.1:0" --drain-timeout-ms 2000

@@ -123,9 +123,8 @@ async function startOnce() {
   let output = '';
   const started = performance.now();
   const child = spawn(
-    process.execPath,
+    join(root, 'apps/sidecar/bin/trellis-sidecar'),
     [
-      join(root, 'dist/apps/sidecar/main.js'),
       ...['--role', 'gateway', '--config', configFile],
       ...['--listen', `127.0.0.1:${listen}`, '--admin', `127.0.0.1:${admin}`],
     ],
@@ -202,7 +201,7 @@ if (record) {
 Command: \`${command}\`.
 Machine: ${cpus().length} vCPU ${cpuModel}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${osName}, Node.js ${process.version}, commit ${commit}. Load average at start: ${loadAtStart}.
 
-The built sidecar (\`node dist/apps/sidecar/main.js --role gateway\`, a static config of two services, their endpoints and two routes, no OTLP endpoint, no NATS) started ${runs} times one after the other. "Spawn → ready" is from the spawn call until the admin \`/ready\` first answers 200 (polled every ${POLL_MS} ms); "CPU until ready" is the sidecar's user + system time at that moment (/proc, 10 ms ticks), which other jobs on the machine disturb less than the wall clock; idle RSS is VmRSS ${IDLE_MS / 1000} s after ready. Target: start-up to ready under 300 ms.
+The built sidecar through its launcher (\`apps/sidecar/bin/trellis-sidecar --role gateway\`, with its memory settings), a static config of two services, their endpoints and two routes, no OTLP endpoint, no NATS) started ${runs} times one after the other. "Spawn → ready" is from the spawn call until the admin \`/ready\` first answers 200 (polled every ${POLL_MS} ms); "CPU until ready" is the sidecar's user + system time at that moment (/proc, 10 ms ticks), which other jobs on the machine disturb less than the wall clock; idle RSS is VmRSS ${IDLE_MS / 1000} s after ready. Target: start-up to ready under 300 ms.
 
 | runs | spawn → ready ms median / p90 / max | CPU until ready ms median / p90 / max | idle RSS MiB median / p90 / max |
 | ---: | ----------------------------------- | ------------------------------------- | ------------------------------- |

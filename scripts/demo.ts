@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CONTROL_PLANE_NATS_USER,
@@ -34,6 +35,8 @@ const ports = {
 
 interface ProcessSpec {
   readonly name: string;
+  /** The executable, from the repository root. */
+  readonly command: string;
   readonly args: readonly string[];
   readonly env?: Record<string, string>;
   readonly ready: string;
@@ -56,8 +59,9 @@ function sidecar(
   sidecarUsers.push({ namespace: NAMESPACE, pod, password });
   return {
     name: pod,
+    // The launcher, as a pod runs it: it sets the sidecar's memory settings.
+    command: 'apps/sidecar/bin/trellis-sidecar',
     args: [
-      'dist/apps/sidecar/main.js',
       '--namespace',
       NAMESPACE,
       '--pod',
@@ -82,6 +86,7 @@ function sidecar(
 const processes: ProcessSpec[] = [
   {
     name: 'control-plane',
+    command: process.execPath,
     args: [
       'dist/apps/control-plane/main.js',
       '--source',
@@ -114,6 +119,7 @@ const processes: ProcessSpec[] = [
   ]),
   {
     name: 'shop',
+    command: process.execPath,
     args: ['scripts/demo-services.mjs'],
     env: {
       TRELLIS_OUTBOUND_FRONTEND: String(ports.frontendOut),
@@ -218,7 +224,7 @@ try {
     `[demo] nats-server ${nats.url} (authentication on: users ${CONTROL_PLANE_NATS_USER}, ${sidecarUsers.map((u) => sidecarNatsUser(u.namespace, u.pod)).join(', ')})`,
   );
   for (const spec of processes) {
-    const child = spawn(process.execPath, spec.args, {
+    const child = spawn(resolve(root, spec.command), spec.args, {
       cwd: root,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
 import type { Server } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,10 +69,10 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
     const [listen, adminPort] = [await getFreePort(), await getFreePort()];
     base = `http://127.0.0.1:${listen}`;
     admin = `http://127.0.0.1:${adminPort}`;
+    // Through the launcher, as a pod runs it; the caller's NODE_OPTIONS must come after its own.
     sidecar = spawn(
-      process.execPath,
+      join(repoRoot, 'apps/sidecar/bin/trellis-sidecar'),
       [
-        'dist/apps/sidecar/main.js',
         '--role',
         'gateway',
         '--config',
@@ -82,7 +82,11 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
         '--admin',
         `127.0.0.1:${adminPort}`,
       ],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_OPTIONS: '--max-http-header-size=32768' },
+      },
     );
     sidecar.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     sidecar.stderr?.on('data', (d: Buffer) => (log += d.toString()));
@@ -127,6 +131,16 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
       body: 'no route for nope.example.com/\n',
       error: 'no-route',
     });
+  });
+
+  it('runs as node itself, with the memory settings of the launcher before those of the caller', async () => {
+    const environ = (await readFile(`/proc/${sidecar.pid}/environ`, 'utf8')).split('\0');
+    expect(environ).toContain('MALLOC_ARENA_MAX=1');
+    expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
+    expect(environ).toContain('NODE_OPTIONS=--max-semi-space-size=4 --max-http-header-size=32768');
+    // exec all the way down: the spawned pid is the sidecar, so signals reach it directly.
+    const argv = (await readFile(`/proc/${sidecar.pid}/cmdline`, 'utf8')).split('\0');
+    expect(argv.slice(0, 2)).toEqual(['node', join(repoRoot, 'dist/apps/sidecar/main.js')]);
   });
 
   it('applies an edited file within a second', async () => {

@@ -46,7 +46,11 @@ Behaviour:
                             container that can be the node's CPUs: prefer N = the CPU limit);
                             a primary process owns config and the admin endpoint
                             ($TRELLIS_CONCURRENCY; default 1: one process does everything)
-  -h, --help                show this help`;
+  -h, --help                show this help
+
+Run through the launcher (apps/sidecar/bin/trellis-sidecar, the package's bin): it sets the
+memory settings the sidecar ships with (MALLOC_ARENA_MAX=1, MALLOC_MMAP_THRESHOLD_=131072,
+NODE_OPTIONS=--max-semi-space-size=4); values set by the caller win. See docs/sidecar.md.`;
 
 export interface NatsFlags {
   readonly servers: string[];

@@ -1,4 +1,0 @@
-#!/usr/bin/env node
-import { launchBuiltApp } from '../../../scripts/launch-built-app.mjs';
-
-await launchBuiltApp('sidecar');
