@@ -1,4 +1,5 @@
-// Shared by the `bin` shims of every app: runs the app's bundle from dist/, or says how to build it.
+// Shared by the `bin` shims of the Node apps (the sidecar's is a shell launcher that sets its
+// memory settings first): runs the app's bundle from dist/, or says how to build it.
 import { existsSync } from 'node:fs';
 
 export async function launchBuiltApp(app) {

@@ -125,10 +125,10 @@ describe('trellis-sidecar --concurrency 2 (built binary)', () => {
     const [listen, adminPort] = [await getFreePort(), await getFreePort()];
     base = `http://127.0.0.1:${listen}`;
     admin = `http://127.0.0.1:${adminPort}`;
+    // Through the launcher, as a pod runs it: its memory settings must reach the workers too.
     sidecar = spawn(
-      process.execPath,
+      join(repoRoot, 'apps/sidecar/bin/trellis-sidecar'),
       [
-        'dist/apps/sidecar/main.js',
         '--role',
         'gateway',
         '--config',
@@ -188,6 +188,20 @@ describe('trellis-sidecar --concurrency 2 (built binary)', () => {
     // Round-robin hands these sequential connections out in turn; the exact split is Node's.
     expect(stats.workers['1']?.requests_total).toBeGreaterThan(0);
     expect(stats.workers['2']?.requests_total).toBeGreaterThan(0);
+  });
+
+  it("passes the launcher's memory settings on to both workers", async () => {
+    const children = await readFile(`/proc/${sidecar.pid}/task/${sidecar.pid}/children`, 'utf8');
+    const workers = children.trim().split(/\s+/);
+    expect(workers).toHaveLength(2);
+    for (const pid of workers) {
+      const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+      expect(environ).toContain('MALLOC_ARENA_MAX=1');
+      // The test runner's own NODE_OPTIONS, if any, follows.
+      expect(environ.find((entry) => entry.startsWith('NODE_OPTIONS='))).toMatch(
+        /^NODE_OPTIONS=--max-semi-space-size=4( |$)/,
+      );
+    }
   });
 
   it('applies a file edit in every worker: the new route answers on every connection', async () => {
