@@ -27,6 +27,28 @@ export interface CompletedRequest {
   readonly bytesOut: number;
 }
 
+/**
+ * `request` as it ends now: its duration from its start and, unless `end` gives them (a tunnel
+ * counts its own), the request-body bytes received.
+ */
+export function completedRequest(
+  request: ProxyRequest,
+  clock: Clock,
+  end: Pick<CompletedRequest, 'status' | 'grpcStatus' | 'outcome' | 'bytesOut'> & {
+    readonly bytesIn?: number | undefined;
+  },
+): CompletedRequest {
+  return {
+    request,
+    status: end.status,
+    grpcStatus: end.grpcStatus,
+    outcome: end.outcome,
+    durationMs: clock.now() - request.startedAt,
+    bytesIn: end.bytesIn ?? request.body?.bytes ?? 0,
+    bytesOut: end.bytesOut,
+  };
+}
+
 export interface ProxyOptions {
   /** The runtime in force now (undefined before the first config). */
   readonly runtime: () => ProxyRuntime | undefined;
@@ -102,30 +124,28 @@ export class Proxy {
       response.body?.discard();
       request.body?.release();
       // Counted and logged like any request, with nginx's 499 "client closed request".
-      this.#complete({
-        request,
-        status: CLIENT_CLOSED_REQUEST,
-        grpcStatus: undefined,
-        outcome: 'client-gone',
-        durationMs: this.#options.clock.now() - request.startedAt,
-        bytesIn: request.body?.bytes ?? 0,
-        bytesOut: 0,
-      });
+      this.#complete(
+        completedRequest(request, this.#options.clock, {
+          status: CLIENT_CLOSED_REQUEST,
+          grpcStatus: undefined,
+          outcome: 'client-gone',
+          bytesOut: 0,
+        }),
+      );
       return;
     }
     const headGrpcStatus = grpcStatusOf(exchange, response);
     writeResponse(exchange, response, (outcome, bytes) => {
       request.body?.release();
-      this.#complete({
-        request,
-        status: response.status,
-        // A gRPC call that returned data ends with grpc-status in the trailers.
-        grpcStatus: headGrpcStatus ?? getHeader(response.body?.endTrailers ?? [], 'grpc-status'),
-        outcome: failure ?? outcome,
-        durationMs: this.#options.clock.now() - request.startedAt,
-        bytesIn: request.body?.bytes ?? 0,
-        bytesOut: bytes,
-      });
+      this.#complete(
+        completedRequest(request, this.#options.clock, {
+          status: response.status,
+          // A gRPC call that returned data ends with grpc-status in the trailers.
+          grpcStatus: headGrpcStatus ?? getHeader(response.body?.endTrailers ?? [], 'grpc-status'),
+          outcome: failure ?? outcome,
+          bytesOut: bytes,
+        }),
+      );
     });
   }
 

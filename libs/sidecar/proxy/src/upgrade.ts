@@ -22,6 +22,7 @@ import { balanceLayer } from './layers/balance.js';
 import { inboundLayer } from './layers/inbound.js';
 import { rateLimitLayer } from './layers/rate-limit.js';
 import { routeLayer } from './layers/route.js';
+import { completedRequest } from './proxy.js';
 import type { CompletedRequest } from './proxy.js';
 import { UpstreamBody, localResponse } from './response.js';
 import type { BodyOutcome, ProxyResponse, ResponseBody } from './response.js';
@@ -502,16 +503,16 @@ export class UpgradeProxy {
     status: number,
     outcome: BodyOutcome,
     bytesOut: number,
-    bytesIn = request.body?.bytes ?? 0,
+    bytesIn?: number,
   ): void {
-    this.#options.onComplete?.({
-      request,
-      status,
-      grpcStatus: undefined,
-      outcome,
-      durationMs: this.#options.clock.now() - request.startedAt,
-      bytesIn,
-      bytesOut,
-    });
+    this.#options.onComplete?.(
+      completedRequest(request, this.#options.clock, {
+        status,
+        grpcStatus: undefined,
+        outcome,
+        bytesOut,
+        bytesIn,
+      }),
+    );
   }
 }
