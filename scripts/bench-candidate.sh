@@ -8,6 +8,9 @@
 #                           and tracing at 0 %, and drops OTEL_EXPORTER_OTLP_ENDPOINT (no exporter);
 #   BENCH_TELEMETRY=on-<P>  access log on (JSON lines on stdout) and tracing at P % (0-100),
 #                           exported to OTEL_EXPORTER_OTLP_ENDPOINT, which must be set.
+#   BENCH_TELEMETRY=only-log, only-metrics, only-tracing-<P>
+#                           one feature as on-<P> has it, the others as off has them (tracing
+#                           exports to OTEL_EXPORTER_OTLP_ENDPOINT; the other two drop it).
 #   BENCH_CANDIDATE_DIR     where the config goes (default tmp/bench-candidate): a
 #                           run with a directory of its own never rewrites a config that another
 #                           running sidecar watches.
@@ -26,8 +29,20 @@ case ${BENCH_TELEMETRY:-} in
     : "${OTEL_EXPORTER_OTLP_ENDPOINT:?BENCH_TELEMETRY=$BENCH_TELEMETRY exports traces: set it}"
     telemetry="{tracing: {samplingPercent: ${BENCH_TELEMETRY#on-}}, accessLog: {enabled: true}}"
     ;;
+  only-log)
+    unset OTEL_EXPORTER_OTLP_ENDPOINT
+    telemetry='{tracing: {samplingPercent: 0}, metrics: {enabled: false}, accessLog: {enabled: true}}'
+    ;;
+  only-metrics)
+    unset OTEL_EXPORTER_OTLP_ENDPOINT
+    telemetry='{tracing: {samplingPercent: 0}, metrics: {enabled: true}, accessLog: {enabled: false}}'
+    ;;
+  only-tracing-[0-9] | only-tracing-[1-9][0-9] | only-tracing-100)
+    : "${OTEL_EXPORTER_OTLP_ENDPOINT:?BENCH_TELEMETRY=$BENCH_TELEMETRY exports traces: set it}"
+    telemetry="{tracing: {samplingPercent: ${BENCH_TELEMETRY#only-tracing-}}, metrics: {enabled: false}, accessLog: {enabled: false}}"
+    ;;
   *)
-    echo "bench-candidate: BENCH_TELEMETRY must be off or on-<0..100>, got '$BENCH_TELEMETRY'" >&2
+    echo "bench-candidate: BENCH_TELEMETRY must be off, on-<0..100>, only-log, only-metrics or only-tracing-<0..100>, got '$BENCH_TELEMETRY'" >&2
     exit 2
     ;;
 esac
