@@ -1,15 +1,19 @@
 // Bundles one app into dist/apps/<name>/main.js: the workspace libs are compiled in,
 // third-party packages stay external and load from node_modules — unless
 // `--bundle-dependencies` is given (the sidecar): resolving and loading hundreds of files from
-// node_modules took about a third of its start-up.
+// node_modules took about a third of its start-up. Each `--worker <file.ts>` is bundled the same
+// way beside main.js, as <file>.js, for a worker thread that main.js starts.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 const appDir = process.argv[2];
 const bundleDependencies = process.argv.includes('--bundle-dependencies');
-if (!appDir) {
-  console.error('usage: node scripts/build-app.mjs apps/<name> [--bundle-dependencies]');
+const workers = process.argv.flatMap((arg, i) => (process.argv[i - 1] === '--worker' ? [arg] : []));
+if (!appDir || process.argv.at(-1) === '--worker') {
+  console.error(
+    'usage: node scripts/build-app.mjs apps/<name> [--bundle-dependencies] [--worker <file.ts>]...',
+  );
   process.exit(2);
 }
 const root = new URL('..', import.meta.url).pathname;
@@ -17,8 +21,11 @@ const rootPackage = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const thirdParty = Object.keys({ ...rootPackage.dependencies, ...rootPackage.devDependencies });
 
 await build({
-  entryPoints: [join(root, appDir, 'src/main.ts')],
-  outfile: join(root, 'dist', appDir, 'main.js'),
+  entryPoints: [
+    { in: join(root, appDir, 'src/main.ts'), out: 'main' },
+    ...workers.map((file) => ({ in: join(root, file), out: basename(file, '.ts') })),
+  ],
+  outdir: join(root, 'dist', appDir),
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -36,4 +43,7 @@ await build({
   minifyWhitespace: true,
   logLevel: 'warning',
 });
-console.log(`built ${basename(appDir)} -> dist/${appDir}/main.js`);
+const outputs = ['main', ...workers.map((file) => basename(file, '.ts'))];
+console.log(
+  `built ${basename(appDir)} -> ${outputs.map((out) => `dist/${appDir}/${out}.js`).join(', ')}`,
+);

@@ -47,6 +47,29 @@ spec:
   destinations: [{service: blue, weight: ${blueWeight}}, {service: green, weight: ${100 - blueWeight}}]
 ${extra}`;
 
+/** An OTLP/HTTP (JSON) receiver: the spans of every export it got. */
+interface ReceivedSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly name: string;
+}
+function otlpReceiver(spans: ReceivedSpan[]): Promise<Server> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      const { resourceSpans } = JSON.parse(body) as {
+        resourceSpans: { scopeSpans: { spans: ReceivedSpan[] }[] }[];
+      };
+      for (const resource of resourceSpans)
+        for (const scope of resource.scopeSpans) spans.push(...scope.spans);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
 const agent = new Agent({ keepAlive: true });
 let blue: Server;
 let green: Server;
@@ -59,10 +82,13 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
   let base: string;
   let admin: string;
   let log = '';
+  let receiver: Server;
+  const spans: ReceivedSpan[] = [];
 
   beforeAll(async () => {
     blue = await upstream('blue');
     green = await upstream('green');
+    receiver = await otlpReceiver(spans);
     dir = await mkdtemp(join(tmpdir(), 'trellis-e2e-gateway-'));
     file = join(dir, 'mesh.yaml');
     await writeFile(file, mesh(100));
@@ -85,7 +111,11 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
       {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NODE_OPTIONS: '--max-http-header-size=32768' },
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '--max-http-header-size=32768',
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${portOf(receiver)}`,
+        },
       },
     );
     sidecar.stdout?.on('data', (d: Buffer) => (log += d.toString()));
@@ -101,14 +131,15 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
     agent.destroy();
     blue.close();
     green.close();
+    receiver.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   // fetch() cannot set Host, so requests go through node:http with a keep-alive agent.
-  const get = (path = '/', host = 'www.example.com') =>
+  const get = (path = '/', host = 'www.example.com', headers: Record<string, string> = {}) =>
     new Promise<{ status: number | undefined; body: string; error: string | null }>(
       (resolve, reject) => {
-        const req = request(`${base}${path}`, { headers: { host }, agent }, (res) => {
+        const req = request(`${base}${path}`, { headers: { ...headers, host }, agent }, (res) => {
           let body = '';
           res.setEncoding('utf8').on('data', (d: string) => (body += d));
           res.on('end', () =>
@@ -175,6 +206,12 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
   });
 
   it('drains and exits 0 on SIGTERM, closing idle keep-alive connections at once', async () => {
+    // A request its caller sampled: its spans wait in the export worker until shutdown flushes.
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traced = await get('/traced', 'www.example.com', {
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+    });
+    expect(traced.status).toBe(200);
     expect(Object.values(agent.freeSockets).flat().length).toBeGreaterThan(0);
     const started = Date.now();
     const exited = new Promise<number | null>((resolve) => sidecar.once('exit', resolve));
@@ -182,5 +219,12 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
     expect(await exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(log).toContain('"msg":"drained"');
+    // Exported by the bundle's otlp-export-worker.js before the process ended.
+    const exported = spans.filter((span) => span.traceId === traceId);
+    expect(exported).toHaveLength(2);
+    const server = exported.find((span) => span.parentSpanId === '00f067aa0ba902b7');
+    const client = exported.find((span) => span.parentSpanId === server?.spanId);
+    expect(server?.name).toBe('GET route/site.default');
+    expect(client?.name).toBe('GET');
   });
 });

@@ -54,6 +54,11 @@ const accessLog = new AccessLog({
 const tracer = await MeshTracer.create({
   serviceName: telemetryOwner?.name ?? `trellis-${flags.role}`,
   otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  onExportError: (err) =>
+    log.error(
+      { err, code: 'TRL_TRACE_EXPORT_FAILED' },
+      'span export stopped: sampled spans are dropped',
+    ),
   random: Math.random,
 });
 // With --nats, per-destination windows feed the telemetry summaries (docs/protocol.md). A single

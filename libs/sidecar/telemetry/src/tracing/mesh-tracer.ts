@@ -2,11 +2,11 @@
 // ratio of new traces), opens a request span and one client span per forwarded attempt when it
 // is, and always propagates the trace context upstream. Unsampled requests (and every request
 // when no exporter is configured) allocate no spans: they carry the caller's context (or a
-// fresh trace id) on with the sampled flag as decided. The OpenTelemetry SDK and exporter are
-// loaded (otlp-export.ts) only when an OTLP endpoint is configured.
+// fresh trace id) on with the sampled flag as decided. Sampled spans are plain data here; the
+// OpenTelemetry SDK makes and exports them in a worker thread (otlp-export.ts), started only
+// when an OTLP endpoint is configured.
 import type { Propagation } from '@trellis/config';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
-import type { Context, Span, Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type {
   AttemptTrace,
   CompletedRequest,
@@ -17,6 +17,8 @@ import type {
 } from '@trellis/sidecar-proxy';
 import type { IncomingContext } from './incoming-context.js';
 import type { SpanExport } from './otlp-export.js';
+import { spanTimeNow } from './finished-span.js';
+import type { FinishedSpan } from './finished-span.js';
 import { randomHexId } from './random-ids.js';
 import { attemptSpanStart, isGrpc, requestSpanEnd, requestSpanStart } from './span-attributes.js';
 import { extractTraceContext, headerOf, injectTraceContext } from './trace-headers.js';
@@ -48,6 +50,8 @@ export interface MeshTracerOptions {
   readonly settings?: TracingSettings;
   /** Most time spans wait in the batch before export (ms; the SDK default is 5000). */
   readonly exportDelayMs?: number;
+  /** Called once if span export stops for good (its worker failed); spans are dropped then. */
+  readonly onExportError?: (error: Error) => void;
 }
 
 const LISTENER_SPAN_KIND: Record<string, SpanKind> = {
@@ -71,6 +75,7 @@ export class MeshTracer implements RequestTracer {
       endpoint: options.otlpEndpoint,
       serviceName: options.serviceName,
       exportDelayMs: options.exportDelayMs,
+      onError: options.onExportError,
     });
     return new MeshTracer(options, spanExport);
   }
@@ -94,24 +99,24 @@ export class MeshTracer implements RequestTracer {
     const settings = this.#settings;
     const incoming = extractTraceContext(request.headers);
     const sampled = incoming?.sampled ?? this.#random() * 100 < settings.samplingPercent;
-    const tracer = this.#export?.tracer;
-    if (!sampled || !tracer) return this.#propagateOnly(incoming, sampled, settings);
+    const spanExport = this.#export;
+    if (!sampled || !spanExport) return this.#propagateOnly(incoming, sampled, settings);
     const ids = incoming?.ids;
-    const parent = ids
-      ? trace.setSpanContext(ROOT_CONTEXT, {
-          traceId: ids.traceId,
-          spanId: ids.spanId,
-          traceFlags: TraceFlags.SAMPLED,
-          isRemote: true,
-        })
-      : ROOT_CONTEXT;
     const { name, attributes } = requestSpanStart(request);
-    const span = tracer.startSpan(
+    const span: FinishedSpan = {
       name,
-      { kind: LISTENER_SPAN_KIND[listener] ?? SpanKind.INTERNAL, attributes },
-      parent,
-    );
-    return new SpanTrace(tracer, span, ids?.traceState, settings.propagation);
+      kind: LISTENER_SPAN_KIND[listener] ?? SpanKind.INTERNAL,
+      traceId: ids?.traceId ?? randomHexId(16),
+      spanId: randomHexId(8),
+      parentSpanId: ids?.spanId,
+      parentIsRemote: true,
+      traceState: ids?.traceState,
+      startTime: spanTimeNow(),
+      endTime: 0,
+      attributes,
+      status: undefined,
+    };
+    return new SpanTrace(spanExport, span, settings.propagation);
   }
 
   /** Exports every finished span now. */
@@ -166,71 +171,87 @@ class PropagatingTrace implements RequestTrace {
   end(): void {}
 }
 
-/** A sampled request: its span, and a client span per attempt. */
+/**
+ * A sampled request: its span, and a client span per attempt, kept as plain data and handed to
+ * the export when they end; the OpenTelemetry SDK makes them into spans off the proxy's thread
+ * (otlp-export.ts says why).
+ */
 class SpanTrace implements RequestTrace {
-  readonly #tracer: Tracer;
-  readonly #span: Span;
-  readonly #context: Context;
-  readonly #traceState: string | undefined;
+  readonly #export: SpanExport;
+  readonly #span: FinishedSpan;
   readonly #formats: readonly Propagation[];
   /** The grpc-status the last attempt ended with (trailers), for the request span. */
   #grpcStatus: string | undefined;
 
-  constructor(
-    tracer: Tracer,
-    span: Span,
-    traceState: string | undefined,
-    formats: readonly Propagation[],
-  ) {
-    this.#tracer = tracer;
+  constructor(spanExport: SpanExport, span: FinishedSpan, formats: readonly Propagation[]) {
+    this.#export = spanExport;
     this.#span = span;
-    this.#context = trace.setSpan(ROOT_CONTEXT, span);
-    this.#traceState = traceState;
     this.#formats = formats;
   }
 
   get traceId(): string {
-    return this.#span.spanContext().traceId;
+    return this.#span.traceId;
   }
 
   startAttempt(request: ProxyRequest, headers: FlatHeaders): AttemptTrace {
     const { name, attributes } = attemptSpanStart(request);
-    const span = this.#tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, this.#context);
-    const { traceId, spanId } = span.spanContext();
+    const parent = this.#span;
+    const span: FinishedSpan = {
+      name,
+      kind: SpanKind.CLIENT,
+      traceId: parent.traceId,
+      spanId: randomHexId(8),
+      parentSpanId: parent.spanId,
+      parentIsRemote: false,
+      traceState: parent.traceState,
+      startTime: spanTimeNow(),
+      endTime: 0,
+      attributes,
+      status: undefined,
+    };
     injectTraceContext(
       headers,
-      { traceId, spanId, sampled: true, traceState: this.#traceState },
+      { traceId: span.traceId, spanId: span.spanId, sampled: true, traceState: span.traceState },
       this.#formats,
     );
-    return new AttemptSpan(span, isGrpc(request), (status) => (this.#grpcStatus = status));
+    return new AttemptSpan(this.#export, span, isGrpc(request), (status) => {
+      this.#grpcStatus = status;
+    });
   }
 
   end(completed: CompletedRequest): void {
     const span = this.#span;
     const { route } = completed.request.record;
     const grpc = isGrpc(completed.request);
-    if (route !== undefined && !grpc)
-      span.updateName(`${completed.request.exchange.method} ${route}`);
+    if (route !== undefined && !grpc) span.name = `${completed.request.exchange.method} ${route}`;
     const { attributes, errorType } = requestSpanEnd(
       completed,
       completed.grpcStatus ?? (grpc ? this.#grpcStatus : undefined),
     );
-    span.setAttributes(attributes);
-    if (errorType !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
-    span.end();
+    Object.assign(span.attributes, attributes);
+    if (errorType !== undefined) span.status = { code: SpanStatusCode.ERROR, message: errorType };
+    span.endTime = spanTimeNow();
+    this.#export.record(span);
   }
 }
 
 /** One forwarded attempt's client span: ended once, on failure or when the body is done. */
 class AttemptSpan implements AttemptTrace {
-  readonly #span: Span;
+  readonly #export: SpanExport;
+  readonly #span: FinishedSpan;
   readonly #grpc: boolean;
   readonly #onGrpcStatus: (status: string) => void;
   #status: number | undefined;
   #grpcStatus: string | undefined;
   #ended = false;
 
-  constructor(span: Span, grpc: boolean, onGrpcStatus: (status: string) => void) {
+  constructor(
+    spanExport: SpanExport,
+    span: FinishedSpan,
+    grpc: boolean,
+    onGrpcStatus: (status: string) => void,
+  ) {
+    this.#export = spanExport;
     this.#span = span;
     this.#grpc = grpc;
     this.#onGrpcStatus = onGrpcStatus;
@@ -238,7 +259,7 @@ class AttemptSpan implements AttemptTrace {
 
   response(status: number, headers: FlatHeaders): void {
     this.#status = status;
-    this.#span.setAttribute('http.response.status_code', status);
+    this.#span.attributes['http.response.status_code'] = status;
     if (this.#grpc) this.#grpcStatusIs(headerOf(headers, 'grpc-status'));
   }
 
@@ -249,23 +270,25 @@ class AttemptSpan implements AttemptTrace {
   end(failure: string | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
+    const span = this.#span;
     let errorType = failure;
     if (errorType === undefined && this.#status !== undefined && this.#status >= 400)
       errorType = String(this.#status);
     if (errorType === undefined && this.#grpcStatus !== undefined && this.#grpcStatus !== '0')
       errorType = this.#grpcStatus;
     if (errorType !== undefined) {
-      this.#span.setAttribute('error.type', errorType);
-      this.#span.setStatus({ code: SpanStatusCode.ERROR, message: errorType });
+      span.attributes['error.type'] = errorType;
+      span.status = { code: SpanStatusCode.ERROR, message: errorType };
     }
-    this.#span.end();
+    span.endTime = spanTimeNow();
+    this.#export.record(span);
   }
 
   #grpcStatusIs(status: string | undefined): void {
     if (status === undefined) return;
     this.#grpcStatus = status;
     const code = Number(status);
-    if (Number.isInteger(code)) this.#span.setAttribute('rpc.grpc.status_code', code);
+    if (Number.isInteger(code)) this.#span.attributes['rpc.grpc.status_code'] = code;
     this.#onGrpcStatus(status);
   }
 }

@@ -1,0 +1,27 @@
+// A sampled span as MeshTracer makes it on the proxy's thread: plain data, which the export
+// worker (otlp-export-worker.ts) turns into an OpenTelemetry SDK span with these ids and times.
+import type { Attributes, SpanKind, SpanStatus } from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
+
+export interface FinishedSpan {
+  name: string;
+  readonly kind: SpanKind;
+  readonly traceId: string;
+  readonly spanId: string;
+  /** Undefined for the root of a trace. */
+  readonly parentSpanId: string | undefined;
+  /** The parent is the caller's span (from the request's trace headers). */
+  readonly parentIsRemote: boolean;
+  /** W3C tracestate of the trace, serialised. */
+  readonly traceState: string | undefined;
+  /** Epoch milliseconds (spanTimeNow), so that another thread reads them the same. */
+  readonly startTime: number;
+  endTime: number;
+  readonly attributes: Attributes;
+  status: SpanStatus | undefined;
+}
+
+/** Epoch milliseconds to the microsecond: the monotonic clock counted from the process's start. */
+export function spanTimeNow(): number {
+  return performance.timeOrigin + performance.now();
+}
