@@ -18,6 +18,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
+  closeSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -104,6 +105,8 @@ const start = (cpu, argv, logFile, env = {}) => {
     stdio: ['ignore', out, out],
     env: { ...process.env, ...env },
   });
+  // The child has its own copy of the descriptor.
+  closeSync(out);
   children.add(child);
   return child;
 };

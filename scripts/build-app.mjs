@@ -9,7 +9,9 @@ import { basename, join } from 'node:path';
 
 const appDir = process.argv[2];
 const bundleDependencies = process.argv.includes('--bundle-dependencies');
-const workers = process.argv.flatMap((arg, i) => (process.argv[i - 1] === '--worker' ? [arg] : []));
+const workers = process.argv
+  .flatMap((arg, i) => (process.argv[i - 1] === '--worker' ? [arg] : []))
+  .map((file) => ({ in: file, out: basename(file, '.ts') }));
 if (!appDir || process.argv.at(-1) === '--worker') {
   console.error(
     'usage: node scripts/build-app.mjs apps/<name> [--bundle-dependencies] [--worker <file.ts>]...',
@@ -23,7 +25,7 @@ const thirdParty = Object.keys({ ...rootPackage.dependencies, ...rootPackage.dev
 await build({
   entryPoints: [
     { in: join(root, appDir, 'src/main.ts'), out: 'main' },
-    ...workers.map((file) => ({ in: join(root, file), out: basename(file, '.ts') })),
+    ...workers.map((worker) => ({ in: join(root, worker.in), out: worker.out })),
   ],
   outdir: join(root, 'dist', appDir),
   bundle: true,
@@ -43,7 +45,7 @@ await build({
   minifyWhitespace: true,
   logLevel: 'warning',
 });
-const outputs = ['main', ...workers.map((file) => basename(file, '.ts'))];
+const outputs = ['main', ...workers.map((worker) => worker.out)];
 console.log(
   `built ${basename(appDir)} -> ${outputs.map((out) => `dist/${appDir}/${out}.js`).join(', ')}`,
 );

@@ -2,6 +2,7 @@
 // worker (otlp-export-worker.ts) turns into an OpenTelemetry SDK span with these ids and times.
 import type { Attributes, SpanKind, SpanStatus } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
+import { randomHexId } from './random-ids.js';
 
 export interface FinishedSpan {
   name: string;
@@ -19,6 +20,22 @@ export interface FinishedSpan {
   endTime: number;
   readonly attributes: Attributes;
   status: SpanStatus | undefined;
+}
+
+/** A span starting now, with a new span id; its end time and status are set when it ends. */
+export function startFinishedSpan(
+  start: Pick<
+    FinishedSpan,
+    'name' | 'kind' | 'traceId' | 'parentSpanId' | 'parentIsRemote' | 'traceState' | 'attributes'
+  >,
+): FinishedSpan {
+  return {
+    ...start,
+    spanId: randomHexId(8),
+    startTime: spanTimeNow(),
+    endTime: 0,
+    status: undefined,
+  };
 }
 
 /** Epoch milliseconds to the microsecond: the monotonic clock counted from the process's start. */

@@ -17,7 +17,7 @@ import type {
 } from '@trellis/sidecar-proxy';
 import type { IncomingContext } from './incoming-context.js';
 import type { SpanExport } from './otlp-export.js';
-import { spanTimeNow } from './finished-span.js';
+import { spanTimeNow, startFinishedSpan } from './finished-span.js';
 import type { FinishedSpan } from './finished-span.js';
 import { randomHexId } from './random-ids.js';
 import { attemptSpanStart, isGrpc, requestSpanEnd, requestSpanStart } from './span-attributes.js';
@@ -103,19 +103,15 @@ export class MeshTracer implements RequestTracer {
     if (!sampled || !spanExport) return this.#propagateOnly(incoming, sampled, settings);
     const ids = incoming?.ids;
     const { name, attributes } = requestSpanStart(request);
-    const span: FinishedSpan = {
+    const span = startFinishedSpan({
       name,
       kind: LISTENER_SPAN_KIND[listener] ?? SpanKind.INTERNAL,
       traceId: ids?.traceId ?? randomHexId(16),
-      spanId: randomHexId(8),
       parentSpanId: ids?.spanId,
       parentIsRemote: true,
       traceState: ids?.traceState,
-      startTime: spanTimeNow(),
-      endTime: 0,
       attributes,
-      status: undefined,
-    };
+    });
     return new SpanTrace(spanExport, span, settings.propagation);
   }
 
@@ -196,19 +192,15 @@ class SpanTrace implements RequestTrace {
   startAttempt(request: ProxyRequest, headers: FlatHeaders): AttemptTrace {
     const { name, attributes } = attemptSpanStart(request);
     const parent = this.#span;
-    const span: FinishedSpan = {
+    const span = startFinishedSpan({
       name,
       kind: SpanKind.CLIENT,
       traceId: parent.traceId,
-      spanId: randomHexId(8),
       parentSpanId: parent.spanId,
       parentIsRemote: false,
       traceState: parent.traceState,
-      startTime: spanTimeNow(),
-      endTime: 0,
       attributes,
-      status: undefined,
-    };
+    });
     injectTraceContext(
       headers,
       { traceId: span.traceId, spanId: span.spanId, sampled: true, traceState: span.traceState },

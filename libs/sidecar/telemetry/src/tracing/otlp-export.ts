@@ -118,9 +118,13 @@ export function startOtlpExport(options: OtlpExportOptions): SpanExport {
     forceFlush: () => ask('flush'),
     async shutdown() {
       if (stopped) return;
-      await ask('shutdown');
-      stopped = true;
-      await worker.terminate();
+      try {
+        await ask('shutdown');
+      } finally {
+        // Stopped either way: a failed last export must not leave the worker running.
+        stopped = true;
+        await worker.terminate();
+      }
     },
   };
 }
