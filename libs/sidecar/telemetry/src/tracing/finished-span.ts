@@ -29,8 +29,16 @@ export function startFinishedSpan(
     'name' | 'kind' | 'traceId' | 'parentSpanId' | 'parentIsRemote' | 'traceState' | 'attributes'
   >,
 ): FinishedSpan {
+  // Every field written out: V8 (Node 20) builds `{ ...start, more }` on a slow path, some
+  // 3 µs per span, and the maps it makes cost every other request too (docs/benchmarks.md).
   return {
-    ...start,
+    name: start.name,
+    kind: start.kind,
+    traceId: start.traceId,
+    parentSpanId: start.parentSpanId,
+    parentIsRemote: start.parentIsRemote,
+    traceState: start.traceState,
+    attributes: start.attributes,
     spanId: randomHexId(8),
     startTime: spanTimeNow(),
     endTime: 0,

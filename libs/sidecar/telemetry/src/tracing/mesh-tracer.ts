@@ -130,8 +130,10 @@ export class MeshTracer implements RequestTracer {
     sampled: boolean,
     settings: TracingSettings,
   ): RequestTrace {
-    const context: OutgoingContext = incoming?.ids
-      ? { ...incoming.ids, sampled }
+    const ids = incoming?.ids;
+    // Fields written out, not spread (see startFinishedSpan).
+    const context: OutgoingContext = ids
+      ? { traceId: ids.traceId, spanId: ids.spanId, sampled, traceState: ids.traceState }
       : {
           traceId: randomHexId(16),
           spanId: randomHexId(8),

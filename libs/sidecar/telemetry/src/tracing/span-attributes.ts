@@ -28,11 +28,17 @@ export function grpcMethodOf(path: string): readonly [string, string] | undefine
   return match ? [match[1]!, match[2]!] : undefined;
 }
 
-function rpcAttributes(path: string): Attributes {
-  const method = grpcMethodOf(path);
-  return method
-    ? { 'rpc.system': 'grpc', 'rpc.service': method[0], 'rpc.method': method[1] }
-    : { 'rpc.system': 'grpc' };
+/**
+ * Adds the rpc.* attributes of a gRPC call to `attributes` and returns the span name. Added in
+ * place: V8 (Node 20) builds `{ ...a, ...b }` on a slow path (see startFinishedSpan).
+ */
+function addRpcAttributes(attributes: Attributes, path: string, method: string): string {
+  attributes['rpc.system'] = 'grpc';
+  const grpcMethod = grpcMethodOf(path);
+  if (!grpcMethod) return method;
+  attributes['rpc.service'] = grpcMethod[0];
+  attributes['rpc.method'] = grpcMethod[1];
+  return `${grpcMethod[0]}/${grpcMethod[1]}`;
 }
 
 /** Name and start attributes of the request's (server or internal) span. */
@@ -46,11 +52,7 @@ export function requestSpanStart(request: ProxyRequest): { name: string; attribu
     'network.protocol.version': exchange.protocol === 'h2' ? '2' : '1.1',
   };
   if (!isGrpc(request)) return { name: exchange.method, attributes };
-  const method = grpcMethodOf(path);
-  return {
-    name: method ? `${method[0]}/${method[1]}` : exchange.method,
-    attributes: { ...attributes, ...rpcAttributes(path) },
-  };
+  return { name: addRpcAttributes(attributes, path, exchange.method), attributes };
 }
 
 /** Attributes known once the request is answered, and the error type if it failed. */
@@ -101,9 +103,5 @@ export function attemptSpanStart(request: ProxyRequest): { name: string; attribu
   const reason = record.retryReasons[request.attempt - 2];
   if (reason !== undefined) attributes['trellis.retry_reason'] = reason;
   if (!isGrpc(request)) return { name: request.exchange.method, attributes };
-  const method = grpcMethodOf(path);
-  return {
-    name: method ? `${method[0]}/${method[1]}` : request.exchange.method,
-    attributes: { ...attributes, ...rpcAttributes(path) },
-  };
+  return { name: addRpcAttributes(attributes, path, request.exchange.method), attributes };
 }
