@@ -130,15 +130,28 @@ export function startOtlpExport(options: OtlpExportOptions): SpanExport {
 }
 
 /**
+ * The worker's young generation: V8's default size (two 16 MB semi-spaces and the space beside
+ * them), not the 4 MB semi-spaces the sidecar's launcher sets for the whole process to keep the
+ * proxy's RSS down. The worker allocates in bursts (each batch becomes SDK spans and a JSON
+ * body) and scavenged often with the small one: tracing at 1 % cost about 1 % more CPU
+ * (`bench:telemetry-pairs`), for no measurable RSS (docs/benchmarks.md).
+ */
+const WORKER_YOUNG_GENERATION_MB = 48;
+
+/**
  * The worker, from the script beside this module: the bundle's otlp-export-worker.js in a built
  * sidecar; when running from source (the specs), the TypeScript file, compiled on load by tsx.
  */
 function startExportWorker(data: ExportWorkerData): Worker {
+  const options = {
+    workerData: data,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  };
   const built = new URL('./otlp-export-worker.js', import.meta.url);
-  if (existsSync(built)) return new Worker(built, { workerData: data });
+  if (existsSync(built)) return new Worker(built, options);
   const source = fileURLToPath(new URL('./otlp-export-worker.ts', import.meta.url));
   return new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(source)});`, {
+    ...options,
     eval: true,
-    workerData: data,
   });
 }
