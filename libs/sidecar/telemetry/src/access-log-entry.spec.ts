@@ -88,3 +88,68 @@ describe('accessLogJson', () => {
     );
   });
 });
+
+describe('accessLogJson on consecutive lines', () => {
+  // Runs of fields repeated from the previous line are copied, not written again: lines drawn
+  // from few values repeat some runs and change others, in every combination.
+  const few = <T>(...values: T[]) => fc.constantFrom(...values);
+  const line = fc.record({
+    method: few('GET', 'POST'),
+    authority: few('catalog:8080', 'a"b'),
+    protocol: few('http/1.1' as const, 'h2' as const),
+    status: few(200, 503),
+    grpcStatus: few(undefined, '0', '14'),
+    endpoint: few(undefined, '10.0.0.1:8080', '10.0.0.2:8080'),
+    route: few(undefined, 'route/a.shop'),
+    destination: few('a.shop:80', 'b.shop:80'),
+    attempts: few(0, 1, 2),
+    retryReasons: few<string[]>([], ['5xx']),
+    error: few(undefined, 'overloaded'),
+    bytesIn: few(0, 12),
+    bytesOut: few(5, 1024),
+    outcome: few('complete' as const, 'client-gone' as const),
+    durationMs: fc.integer({ min: 0, max: 100_000 }).map((micros) => micros / 1000),
+  });
+
+  it('writes exactly JSON.stringify(accessLogEntry(…)) for each', () => {
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 2, maxLength: 6 }), (lines) => {
+        for (const l of lines) {
+          const request = completedRequest({
+            method: l.method,
+            authority: l.authority,
+            protocol: l.protocol,
+            status: l.status,
+            grpcStatus: l.grpcStatus,
+            outcome: l.outcome,
+            durationMs: l.durationMs,
+            bytesIn: l.bytesIn,
+            bytesOut: l.bytesOut,
+            record: {
+              endpoint: l.endpoint,
+              route: l.route,
+              destination: l.destination,
+              attempts: l.attempts,
+              retryReasons: l.retryReasons,
+              error: l.error,
+            },
+          });
+          expect(accessLogJson(request, 'outbound', 1.7e12)).toBe(
+            JSON.stringify(accessLogEntry(request, 'outbound', 1.7e12)),
+          );
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes a value that differs from the previous line only in its content', () => {
+    // Equal strings that are different objects repeat a run; a changed one does not.
+    const first = completedRequest({ authority: ['cat', 'alog:80'].join('') });
+    const again = completedRequest({ authority: 'catalog:80' });
+    const other = completedRequest({ authority: 'catalog:81' });
+    expect(accessLogJson(first, 'outbound', 1.7e12)).toContain('"authority":"catalog:80"');
+    expect(accessLogJson(again, 'outbound', 1.7e12)).toContain('"authority":"catalog:80"');
+    expect(accessLogJson(other, 'outbound', 1.7e12)).toContain('"authority":"catalog:81"');
+  });
+});
