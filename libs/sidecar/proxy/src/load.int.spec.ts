@@ -1,4 +1,4 @@
-// A bounded load-and-fault run: 5,000 requests at concurrency 32 through the gateway to three
+// A bounded load-and-fault run: 5,000 requests or more at concurrency 32 through the gateway to three
 // upstream endpoints that fail at random (503, reset before answering) and are restarted
 // (listener closed, connections dropped, listener back) while config is swapped underneath.
 // Every request must get exactly one response, answers must never cross between requests, and
@@ -233,14 +233,21 @@ it('5,000 requests under faults, restarts and config swaps: one answer each, hea
       swaps++;
     }
   })();
-  const outcomes = await drive('load', 5_000, 32, agent);
+  // Load in rounds of 1,000 until at least 5,000 requests have gone and 6 swaps and restarts
+  // have landed among them (at most 20 rounds): a fast machine sends 5,000 in under a second,
+  // before six 150 ms chaos rounds are over.
+  const outcomes = new Map<string, Outcome>();
+  for (let round = 0; round < 20 && (outcomes.size < 5_000 || swaps < 6); round++)
+    for (const [id, outcome] of await drive(`load${round}`, 1_000, 32, agent))
+      outcomes.set(id, outcome);
   chaos = false;
   await chaosLoop;
-  const truncated = check(outcomes, 5_000);
+  const sent = outcomes.size;
+  const truncated = check(outcomes, sent);
   // Only a restart landing between the head and the body of one response truncates it.
-  expect(truncated).toBeLessThanOrEqual(50);
+  expect(truncated).toBeLessThanOrEqual(sent / 100);
   const ok = [...outcomes.values()].filter((o) => o.status === 200).length;
-  expect(ok).toBeGreaterThan(4_000);
+  expect(ok).toBeGreaterThan(0.8 * sent);
   expect(swaps).toBeGreaterThan(5);
   outcomes.clear(); // the test's own records must not count as the proxy's memory
 

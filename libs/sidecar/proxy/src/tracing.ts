@@ -16,9 +16,10 @@ export interface RequestTrace {
   readonly traceId: string;
   /**
    * Called for each forwarded attempt with the headers about to be sent: replaces any trace
-   * headers in them with the attempt's context.
+   * headers in them with the attempt's context. Undefined when the attempt is not recorded (an
+   * unsampled request), so that nothing is kept for it.
    */
-  startAttempt(request: ProxyRequest, headers: FlatHeaders): AttemptTrace;
+  startAttempt(request: ProxyRequest, headers: FlatHeaders): AttemptTrace | undefined;
   /** Called once when the response is written (or the client is gone). */
   end(completed: CompletedRequest): void;
 }

@@ -144,12 +144,6 @@ export class MeshTracer implements RequestTracer {
   }
 }
 
-const NO_SPAN: AttemptTrace = {
-  response: () => undefined,
-  trailers: () => undefined,
-  end: () => undefined,
-};
-
 /** An unsampled request: headers only, no spans. */
 class PropagatingTrace implements RequestTrace {
   constructor(
@@ -161,9 +155,8 @@ class PropagatingTrace implements RequestTrace {
     return this.context.traceId;
   }
 
-  startAttempt(_request: ProxyRequest, headers: FlatHeaders): AttemptTrace {
+  startAttempt(_request: ProxyRequest, headers: FlatHeaders): undefined {
     injectTraceContext(headers, this.context, this.formats);
-    return NO_SPAN;
   }
 
   end(): void {}
