@@ -126,7 +126,7 @@ export function writeAccessLogJson(
     out.raw(',"authority":');
     out.string(authority);
     out.raw(',"path":');
-    METHOD_AUTHORITY.keep(out, start, method, authority);
+    METHOD_AUTHORITY.keep(out, start);
   }
   out.string(exchange.target);
   const { status, grpcStatus } = completed;
@@ -139,7 +139,7 @@ export function writeAccessLogJson(
     out.raw(',"grpc_status":');
     out.optionalString(grpcStatus);
     out.raw(',"duration_ms":');
-    PROTOCOL_STATUS.keep(out, start, protocol, status, grpcStatus);
+    PROTOCOL_STATUS.keep(out, start);
   }
   out.raw(jsonMillis(completed.durationMs));
   const clientAborted = completed.outcome === 'client-gone';
@@ -174,7 +174,7 @@ export function writeAccessLogJson(
   out.number(bytesOut);
   if (plain) {
     out.bytes(PLAIN_ENDING);
-    PLAIN_REST.keep(out, start, endpoint, route, destination, attempts, bytesIn, bytesOut);
+    PLAIN_REST.keep(out, start);
     return;
   }
   out.raw(',"retried":');
@@ -220,7 +220,7 @@ type RunValue = string | number | undefined;
  */
 class RepeatedRun {
   readonly #bytes = Buffer.allocUnsafe(RUN_BYTES);
-  /** -1: nothing kept. */
+  /** -1: no bytes kept for the values below. */
   #length = -1;
   #a: RunValue;
   #b: RunValue;
@@ -229,7 +229,10 @@ class RepeatedRun {
   #e: RunValue;
   #f: RunValue;
 
-  /** Writes the kept bytes at `out` if they were made from these values. */
+  /**
+   * Writes the kept bytes at `out` if they were made from these values. Otherwise takes these
+   * values as the run's and returns false: the caller writes the run and then calls keep().
+   */
   copy(
     out: JsonBytes,
     a: RunValue,
@@ -240,43 +243,33 @@ class RepeatedRun {
     f?: RunValue,
   ): boolean {
     if (
-      this.#length < 0 ||
-      a !== this.#a ||
-      b !== this.#b ||
-      c !== this.#c ||
-      d !== this.#d ||
-      e !== this.#e ||
-      f !== this.#f
-    )
-      return false;
-    out.offset += this.#bytes.copy(out.buffer, out.offset, 0, this.#length);
-    return true;
-  }
-
-  /** Keeps the bytes written at `out` since `start`, made from these values. */
-  keep(
-    out: JsonBytes,
-    start: number,
-    a: RunValue,
-    b: RunValue,
-    c?: RunValue,
-    d?: RunValue,
-    e?: RunValue,
-    f?: RunValue,
-  ): void {
-    const length = out.offset - start;
-    if (length > RUN_BYTES) {
-      this.#length = -1;
-      return;
+      this.#length >= 0 &&
+      a === this.#a &&
+      b === this.#b &&
+      c === this.#c &&
+      d === this.#d &&
+      e === this.#e &&
+      f === this.#f
+    ) {
+      out.offset += this.#bytes.copy(out.buffer, out.offset, 0, this.#length);
+      return true;
     }
-    out.buffer.copy(this.#bytes, 0, start, out.offset);
-    this.#length = length;
+    this.#length = -1;
     this.#a = a;
     this.#b = b;
     this.#c = c;
     this.#d = d;
     this.#e = e;
     this.#f = f;
+    return false;
+  }
+
+  /** Keeps the bytes written at `out` since `start`: the run for the values copy() last took. */
+  keep(out: JsonBytes, start: number): void {
+    const length = out.offset - start;
+    if (length > RUN_BYTES) return;
+    out.buffer.copy(this.#bytes, 0, start, out.offset);
+    this.#length = length;
   }
 }
 
