@@ -47,14 +47,15 @@ spec:
   destinations: [{service: blue, weight: ${blueWeight}}, {service: green, weight: ${100 - blueWeight}}]
 ${extra}`;
 
-/** An OTLP/HTTP (JSON) receiver: the spans of every export it got. */
+/** A span as an OTLP/HTTP (JSON) receiver gets it. */
 interface ReceivedSpan {
   readonly traceId: string;
   readonly spanId: string;
   readonly parentSpanId?: string;
   readonly name: string;
 }
-function otlpReceiver(spans: ReceivedSpan[]): Promise<Server> {
+/** An OTLP/HTTP (JSON) receiver; one that answers `status` 400 takes the spans and refuses them. */
+function otlpReceiver(spans: ReceivedSpan[], status = 200): Promise<Server> {
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8').on('data', (d: string) => (body += d));
@@ -64,10 +65,47 @@ function otlpReceiver(spans: ReceivedSpan[]): Promise<Server> {
       };
       for (const resource of resourceSpans)
         for (const scope of resource.scopeSpans) spans.push(...scope.spans);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+interface RunningSidecar {
+  readonly process: ChildProcess;
+  readonly base: string;
+  readonly admin: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  log(): string;
+}
+
+/** The built sidecar through its launcher, as a pod runs it, as a gateway serving `file`. */
+async function startSidecar(file: string, otlpEndpoint: string): Promise<RunningSidecar> {
+  const [listen, adminPort] = [await getFreePort(), await getFreePort()];
+  const args = ['--role', 'gateway', '--config', file, '--listen', `127.0.0.1:${listen}`];
+  const child = spawn(
+    join(repoRoot, 'apps/sidecar/bin/trellis-sidecar'),
+    [...args, '--admin', `127.0.0.1:${adminPort}`],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // The caller's NODE_OPTIONS must come after the launcher's own.
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '--max-http-header-size=32768',
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+      },
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const admin = `http://127.0.0.1:${adminPort}`;
+  await waitFor(async () => (await fetch(`${admin}/ready`).catch(() => undefined))?.ok, {
+    timeoutMs: 10_000,
+    what: 'sidecar ready',
+  });
+  return { process: child, base: `http://127.0.0.1:${listen}`, admin, log: () => output };
 }
 
 const agent = new Agent({ keepAlive: true });
@@ -78,52 +116,24 @@ const portOf = (s: Server) => (s.address() as AddressInfo).port;
 describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
   let dir: string;
   let file: string;
+  let running: RunningSidecar;
   let sidecar: ChildProcess;
   let base: string;
   let admin: string;
-  let log = '';
   let receiver: Server;
+  let refusing: Server;
   const spans: ReceivedSpan[] = [];
 
   beforeAll(async () => {
     blue = await upstream('blue');
     green = await upstream('green');
     receiver = await otlpReceiver(spans);
+    refusing = await otlpReceiver([], 400);
     dir = await mkdtemp(join(tmpdir(), 'trellis-e2e-gateway-'));
     file = join(dir, 'mesh.yaml');
     await writeFile(file, mesh(100));
-    const [listen, adminPort] = [await getFreePort(), await getFreePort()];
-    base = `http://127.0.0.1:${listen}`;
-    admin = `http://127.0.0.1:${adminPort}`;
-    // Through the launcher, as a pod runs it; the caller's NODE_OPTIONS must come after its own.
-    sidecar = spawn(
-      join(repoRoot, 'apps/sidecar/bin/trellis-sidecar'),
-      [
-        '--role',
-        'gateway',
-        '--config',
-        file,
-        '--listen',
-        `127.0.0.1:${listen}`,
-        '--admin',
-        `127.0.0.1:${adminPort}`,
-      ],
-      {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          NODE_OPTIONS: '--max-http-header-size=32768',
-          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${portOf(receiver)}`,
-        },
-      },
-    );
-    sidecar.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-    sidecar.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    await waitFor(async () => (await fetch(`${admin}/ready`).catch(() => undefined))?.ok, {
-      timeoutMs: 10_000,
-      what: 'sidecar ready',
-    });
+    running = await startSidecar(file, `http://127.0.0.1:${portOf(receiver)}`);
+    ({ process: sidecar, base, admin } = running);
   });
 
   afterAll(async () => {
@@ -132,6 +142,7 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
     blue.close();
     green.close();
     receiver.close();
+    refusing.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -218,7 +229,7 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
     sidecar.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(log).toContain('"msg":"drained"');
+    expect(running.log()).toContain('"msg":"drained"');
     // Exported by the bundle's otlp-export-worker.js before the process ended.
     const exported = spans.filter((span) => span.traceId === traceId);
     expect(exported).toHaveLength(2);
@@ -226,5 +237,21 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
     const client = exported.find((span) => span.parentSpanId === server?.spanId);
     expect(server?.name).toBe('GET route/site.default');
     expect(client?.name).toBe('GET');
+  });
+
+  it('still exits 0 on SIGTERM when the collector refuses the last spans, and logs why', async () => {
+    // A valid file again: an earlier test left an invalid edit in place.
+    await writeFile(file, mesh(100));
+    running = await startSidecar(file, `http://127.0.0.1:${portOf(refusing)}`);
+    ({ process: sidecar, base, admin } = running);
+    const traced = await get('/traced', 'www.example.com', {
+      traceparent: `00-${'5'.repeat(32)}-00f067aa0ba902b7-01`,
+    });
+    expect(traced.status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => sidecar.once('exit', resolve));
+    sidecar.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(running.log()).toContain('"code":"TRL_TRACE_EXPORT_FAILED"');
+    expect(running.log()).toContain('"msg":"drained"');
   });
 });
