@@ -20,7 +20,12 @@ import type { SpanExport } from './otlp-export.js';
 import { spanTimeNow, startFinishedSpan } from './finished-span.js';
 import type { FinishedSpan } from './finished-span.js';
 import { randomHexId } from './random-ids.js';
-import { attemptSpanStart, isGrpc, requestSpanEnd, requestSpanStart } from './span-attributes.js';
+import {
+  addRequestSpanEnd,
+  attemptSpanStart,
+  isGrpc,
+  requestSpanStart,
+} from './span-attributes.js';
 import { extractTraceContext, headerOf, injectTraceContext } from './trace-headers.js';
 import type { OutgoingContext } from './trace-headers.js';
 
@@ -211,11 +216,11 @@ class SpanTrace implements RequestTrace {
     const { route } = completed.request.record;
     const grpc = isGrpc(completed.request);
     if (route !== undefined && !grpc) span.name = `${completed.request.exchange.method} ${route}`;
-    const { attributes, errorType } = requestSpanEnd(
+    const errorType = addRequestSpanEnd(
+      span.attributes,
       completed,
       completed.grpcStatus ?? (grpc ? this.#grpcStatus : undefined),
     );
-    Object.assign(span.attributes, attributes);
     if (errorType !== undefined) span.status = { code: SpanStatusCode.ERROR, message: errorType };
     span.endTime = spanTimeNow();
     this.#export.record(span);

@@ -55,16 +55,18 @@ export function requestSpanStart(request: ProxyRequest): { name: string; attribu
   return { name: addRpcAttributes(attributes, path, exchange.method), attributes };
 }
 
-/** Attributes known once the request is answered, and the error type if it failed. */
-export function requestSpanEnd(
+/**
+ * Adds the attributes known once the request is answered to the request span's `attributes`,
+ * and returns the error type if it failed.
+ */
+export function addRequestSpanEnd(
+  attributes: Attributes,
   completed: CompletedRequest,
   grpcStatus: string | undefined,
-): { attributes: Attributes; errorType: string | undefined } {
+): string | undefined {
   const { record } = completed.request;
-  const attributes: Attributes = {
-    'http.response.status_code': completed.status,
-    'trellis.attempt': record.attempts,
-  };
+  attributes['http.response.status_code'] = completed.status;
+  attributes['trellis.attempt'] = record.attempts;
   if (record.route !== undefined) attributes['trellis.route'] = record.route;
   if (record.destination !== undefined) attributes['trellis.destination'] = record.destination;
   if (record.endpoint !== undefined) attributes['trellis.endpoint'] = record.endpoint;
@@ -79,7 +81,7 @@ export function requestSpanEnd(
   if (errorType === undefined && code !== undefined && GRPC_SERVER_ERRORS.has(code))
     errorType = String(code);
   if (errorType !== undefined) attributes['error.type'] = errorType;
-  return { attributes, errorType };
+  return errorType;
 }
 
 /** Start attributes of one forwarded attempt's client span. */
