@@ -54,7 +54,7 @@ interface ReceivedSpan {
   readonly parentSpanId?: string;
   readonly name: string;
 }
-/** An OTLP/HTTP (JSON) receiver; one that answers `status` 400 takes the spans and refuses them. */
+/** An OTLP/HTTP (JSON) receiver that answers every export with `status` (400: refused). */
 function otlpReceiver(spans: ReceivedSpan[], status = 200): Promise<Server> {
   const server = createServer((req, res) => {
     let body = '';

@@ -1,5 +1,5 @@
-// A bounded load-and-fault run: 5,000 requests or more at concurrency 32 through the gateway to three
-// upstream endpoints that fail at random (503, reset before answering) and are restarted
+// A bounded load-and-fault run: 5,000 requests or more at concurrency 32 through the gateway to
+// three upstream endpoints that fail at random (503, reset before answering) and are restarted
 // (listener closed, connections dropped, listener back) while config is swapped underneath.
 // Every request must get exactly one response, answers must never cross between requests, and
 // the heap must come back near its baseline afterwards.
