@@ -190,7 +190,7 @@ describe('trellis-sidecar --concurrency 2 (built binary)', () => {
     expect(stats.workers['2']?.requests_total).toBeGreaterThan(0);
   });
 
-  it("passes the launcher's memory settings on to both workers", async () => {
+  it("passes the launcher's memory and GC settings on to both workers", async () => {
     const children = await readFile(`/proc/${sidecar.pid}/task/${sidecar.pid}/children`, 'utf8');
     const workers = children.trim().split(/\s+/);
     expect(workers).toHaveLength(2);
@@ -201,6 +201,8 @@ describe('trellis-sidecar --concurrency 2 (built binary)', () => {
       expect(environ.find((entry) => entry.startsWith('NODE_OPTIONS='))).toMatch(
         /^NODE_OPTIONS=--max-semi-space-size=4( |$)/,
       );
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+      expect(argv[1]).toBe('--no-parallel-scavenge'); // argv[0] is node's execPath
     }
   });
 

@@ -80,7 +80,11 @@ interface RunningSidecar {
 }
 
 /** The built sidecar through its launcher, as a pod runs it, as a gateway serving `file`. */
-async function startSidecar(file: string, otlpEndpoint: string): Promise<RunningSidecar> {
+async function startSidecar(
+  file: string,
+  otlpEndpoint: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningSidecar> {
   const [listen, adminPort] = [await getFreePort(), await getFreePort()];
   const args = ['--role', 'gateway', '--config', file, '--listen', `127.0.0.1:${listen}`];
   const child = spawn(
@@ -94,6 +98,7 @@ async function startSidecar(file: string, otlpEndpoint: string): Promise<Running
         ...process.env,
         NODE_OPTIONS: '--max-http-header-size=32768',
         OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+        ...env,
       },
     },
   );
@@ -175,14 +180,18 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
     });
   });
 
-  it('runs as node itself, with the memory settings of the launcher before those of the caller', async () => {
+  it('runs as node itself, with the memory and GC settings of the launcher before those of the caller', async () => {
     const environ = (await readFile(`/proc/${sidecar.pid}/environ`, 'utf8')).split('\0');
     expect(environ).toContain('MALLOC_ARENA_MAX=1');
     expect(environ).toContain('MALLOC_MMAP_THRESHOLD_=131072');
     expect(environ).toContain('NODE_OPTIONS=--max-semi-space-size=4 --max-http-header-size=32768');
     // exec all the way down: the spawned pid is the sidecar, so signals reach it directly.
     const argv = (await readFile(`/proc/${sidecar.pid}/cmdline`, 'utf8')).split('\0');
-    expect(argv.slice(0, 2)).toEqual(['node', join(repoRoot, 'dist/apps/sidecar/main.js')]);
+    expect(argv.slice(0, 3)).toEqual([
+      'node',
+      '--no-parallel-scavenge',
+      join(repoRoot, 'dist/apps/sidecar/main.js'),
+    ]);
   });
 
   it('applies an edited file within a second', async () => {
@@ -253,5 +262,22 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
     expect(await exited).toBe(0);
     expect(running.log()).toContain('"code":"TRL_TRACE_EXPORT_FAILED"');
     expect(running.log()).toContain('"msg":"drained"');
+  });
+
+  it("takes node's flags from TRELLIS_SIDECAR_NODE_FLAGS instead of the launcher's", async () => {
+    running = await startSidecar(file, `http://127.0.0.1:${portOf(receiver)}`, {
+      TRELLIS_SIDECAR_NODE_FLAGS: '--stack-trace-limit=20 --parallel-scavenge',
+    });
+    ({ process: sidecar } = running);
+    const argv = (await readFile(`/proc/${sidecar.pid}/cmdline`, 'utf8')).split('\0');
+    expect(argv.slice(0, 4)).toEqual([
+      'node',
+      '--stack-trace-limit=20',
+      '--parallel-scavenge',
+      join(repoRoot, 'dist/apps/sidecar/main.js'),
+    ]);
+    const exited = new Promise<number | null>((resolve) => sidecar.once('exit', resolve));
+    sidecar.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

@@ -49,8 +49,10 @@ Behaviour:
   -h, --help                show this help
 
 Run through the launcher (apps/sidecar/bin/trellis-sidecar, the package's bin): it sets the
-memory settings the sidecar ships with (MALLOC_ARENA_MAX=1, MALLOC_MMAP_THRESHOLD_=131072,
-NODE_OPTIONS=--max-semi-space-size=4); values set by the caller win. See docs/sidecar.md.`;
+memory and GC settings the sidecar ships with (MALLOC_ARENA_MAX=1,
+MALLOC_MMAP_THRESHOLD_=131072, NODE_OPTIONS=--max-semi-space-size=4, and node's own
+--no-parallel-scavenge, replaced by $TRELLIS_SIDECAR_NODE_FLAGS when set); values set by the caller
+win. See docs/sidecar.md.`;
 
 export interface NatsFlags {
   readonly servers: string[];
