@@ -1,6 +1,6 @@
 // The built sidecar as an edge gateway from a static file: traffic flows to real upstreams,
 // a file edit re-routes within a second, an invalid edit is refused with the last good config
-// kept, and SIGTERM drains and exits cleanly.
+// kept, SIGTERM drains and exits cleanly, and a bug ends it with one coded log line.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
@@ -262,6 +262,38 @@ describe('trellis-sidecar --role gateway --config FILE (built binary)', () => {
     expect(await exited).toBe(0);
     expect(running.log()).toContain('"code":"TRL_TRACE_EXPORT_FAILED"');
     expect(running.log()).toContain('"msg":"drained"');
+  });
+
+  // A bug is simulated by a module preloaded into the sidecar: on SIGUSR2 it throws, or rejects a
+  // promise nobody awaits, outside every handler of the sidecar's own.
+  it.each([
+    { bug: 'throws', code: 'throw', what: 'uncaught exception' },
+    {
+      bug: 'rejects a promise nobody awaits',
+      code: 'void Promise.reject',
+      what: 'unhandled promise rejection',
+    },
+  ])('exits 1 with one TRL_SIDECAR_CRASHED line when a bug $bug', async ({ code, what }) => {
+    const preload = join(dir, 'bug.cjs');
+    await writeFile(
+      preload,
+      `process.on('SIGUSR2', () => { ${code} (new Error('simulated bug')); });\n`,
+    );
+    running = await startSidecar(file, `http://127.0.0.1:${portOf(receiver)}`, {
+      NODE_OPTIONS: `--require ${preload}`,
+    });
+    ({ process: sidecar } = running);
+    const exited = new Promise<number | null>((resolve) => sidecar.once('exit', resolve));
+    sidecar.kill('SIGUSR2');
+    expect(await exited).toBe(1);
+    const lines = running.log().trim().split('\n');
+    const last = JSON.parse(lines[lines.length - 1] as string) as Record<string, unknown>;
+    expect(last).toMatchObject({
+      level: 60,
+      code: 'TRL_SIDECAR_CRASHED',
+      msg: `${what}; exiting`,
+      err: { message: 'simulated bug' },
+    });
   });
 
   it("takes node's flags from TRELLIS_SIDECAR_NODE_FLAGS instead of the launcher's", async () => {

@@ -38,6 +38,15 @@ const log = pino({
   base: { component: 'sidecar', role: flags.role, pod: flags.pod, worker: workerNumber() },
   timestamp: pino.stdTimeFunctions.isoTime,
 });
+// A bug that escapes every handler still ends the process, as Node would, but with one log line
+// that has a code (pino flushes it on exit) instead of the bundle's minified source on stderr;
+// the pod's restart policy does the rest.
+const crash = (what: string) => (error: unknown) => {
+  log.fatal({ err: error, code: 'TRL_SIDECAR_CRASHED' }, `${what}; exiting`);
+  process.exit(1);
+};
+process.on('uncaughtException', crash('uncaught exception'));
+process.on('unhandledRejection', crash('unhandled promise rejection'));
 // --concurrency N > 1: this process is the primary (config source, admin endpoint, N workers
 // running the listeners: cluster/primary.ts) and never reaches the wiring below; the workers do.
 if (flags.concurrency > 1 && cluster.isPrimary) process.exit(await runPrimary(flags, log));
