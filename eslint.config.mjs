@@ -5,6 +5,7 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -49,6 +50,7 @@ export default tseslint.config(
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             {
@@ -86,6 +88,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // TypeScript checks names in .ts files; plain JavaScript (scripts, bin shims) needs ESLint.
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
+    languageOptions: { globals: globals.node },
+    rules: { 'no-undef': 'error' },
   },
   {
     // The bin shims only launch the built bundle from the repository's scripts/ folder.
