@@ -38,15 +38,21 @@ const log = pino({
   base: { component: 'sidecar', role: flags.role, pod: flags.pod, worker: workerNumber() },
   timestamp: pino.stdTimeFunctions.isoTime,
 });
+/** Logs `what` with the error (pino flushes the line on exit) and exits 1. */
+const fatal =
+  (what: string, code?: string) =>
+  (error: unknown): never => {
+    log.fatal({ err: error, code }, what);
+    process.exit(1);
+  };
 // A bug that escapes every handler still ends the process, as Node would, but with one log line
-// that has a code (pino flushes it on exit) instead of the bundle's minified source on stderr;
-// the pod's restart policy does the rest.
-const crash = (what: string) => (error: unknown) => {
-  log.fatal({ err: error, code: 'TRL_SIDECAR_CRASHED' }, `${what}; exiting`);
-  process.exit(1);
-};
-process.on('uncaughtException', crash('uncaught exception'));
-process.on('unhandledRejection', crash('unhandled promise rejection'));
+// that has a code instead of the bundle's minified source on stderr; the pod's restart policy
+// does the rest.
+process.on('uncaughtException', fatal('uncaught exception; exiting', 'TRL_SIDECAR_CRASHED'));
+process.on(
+  'unhandledRejection',
+  fatal('unhandled promise rejection; exiting', 'TRL_SIDECAR_CRASHED'),
+);
 // --concurrency N > 1: this process is the primary (config source, admin endpoint, N workers
 // running the listeners: cluster/primary.ts) and never reaches the wiring below; the workers do.
 if (flags.concurrency > 1 && cluster.isPrimary) process.exit(await runPrimary(flags, log));
@@ -141,10 +147,6 @@ const admin = createAdminServer({
     '/metrics': async () => ({ status: 200, body: await metrics.metrics() }),
   },
 });
-const fatal = (what: string) => (error: Error) => {
-  log.fatal({ err: error }, what);
-  process.exit(1);
-};
 admin.on('error', fatal(`cannot listen on admin ${formatHostPort(flags.admin)}`));
 
 try {
@@ -176,7 +178,7 @@ try {
     'sidecar listening',
   );
 } catch (error) {
-  fatal('cannot start')(error as Error);
+  fatal('cannot start')(error);
 }
 
 let stopping = false;
